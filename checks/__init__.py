@@ -1,0 +1,1 @@
+"""checks: a fast, precise repository audit engine (parse, apply rules, report findings)."""

@@ -1,0 +1,1 @@
+"""readiness: plans as code, gates with evidence, reports and runbooks."""

@@ -1,0 +1,32 @@
+"""`readiness`: audit a repository, evaluate its plan's gates, render reports and runbooks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from checks.cli import check
+from checks.cli_support import run
+
+EXAMPLES = """\b
+Examples:
+  readiness check                                   audit the current repository
+  readiness report examples/workers-monorepo        evaluate a plan's gates, write reports
+  readiness plan import PLAN.md > readiness.yaml    turn a Markdown plan into gates
+  readiness runbooks --check                        fail when a committed runbook is stale
+"""
+
+
+@click.group(epilog=EXAMPLES)
+@click.version_option(package_name="readiness-toolkit", prog_name="readiness")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+def cli(debug: bool) -> None:
+    """Tell, with evidence, whether a repository is ready for production."""
+
+
+cli.add_command(check)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(cli, argv, prog_name="readiness")
