@@ -1,0 +1,1 @@
+"""Analysis: turn raw log messages into templates, fingerprints and issue candidates."""
