@@ -1,0 +1,459 @@
+"""The readiness plan: phases, tasks, execution days and success criteria bound to gates.
+
+A plan lives in `readiness.yaml` at the repository root, or in `[tool.readiness.plan]` of
+`pyproject.toml` (the rest of `[tool.readiness]` configures the checks). Invalid plans are rejected
+with one error per problem naming the file, the line and the field, because a plan is edited by hand
+and a bare "validation failed" helps nobody.
+
+Example (`readiness.yaml`)::
+
+    version: 1
+    name: Workers monorepo readiness
+    phases:
+      - id: phase-1
+        title: Immediate Actions (Blockers)
+        tasks:
+          - id: "1.1"
+            title: Fix Dependency & Tooling Issues
+            priority: critical
+            priority_note: Blocks all test work
+            day: 1
+            order: 1
+            files: [orchestrator/package.json]
+            steps:
+              - title: Fix Rollup Dependencies
+                files: [orchestrator/package.json]
+                notes: ["Verify with: `cd orchestrator && npm run test:unit`"]
+          - id: "1.2"
+            title: Fix Critical Syntax Error
+            priority: critical
+            day: 1
+            order: 2
+            files: [orchestrator/worker/index.ts]
+            depends_on: ["1.1"]
+    execution_order:
+      - day: 1
+        title: Fix dependencies and syntax errors
+        tasks: ["1.1", "1.2"]
+    criteria:
+      - id: typecheck
+        title: TypeScript compilation passes
+        gate: {kind: command, argv: [npm, run, typecheck:all], cwd: ., timeout: 600}
+      - id: no-direct-db-ops
+        title: All apps/ workers use ORCHESTRATOR_OPS_MONITOR
+        gate: {kind: checks, rules: [db-ops-access], max_findings: 0}
+      - id: ops-route-coverage
+        title: Ops monitoring routes have 80%+ test coverage
+        gate:
+          kind: coverage
+          report: coverage.json
+          paths: {"ops_monitor/api/**": 80}
+      - id: runbooks-fresh
+        title: Runbooks are current
+        gate: {kind: files, exist: [runbooks/*.md], fresh: {argv: [readiness, runbooks, --check]}}
+      - id: monitor-fresh
+        title: The monitor ran a full scan today
+        gate: {kind: monitor, url: "http://127.0.0.1:8787", max_age_hours: 26}
+      - id: docs
+        title: Documentation updated
+        gate: {kind: manual, note: Read by the on-call lead, signed_off: {by: ana, at: 2026-01-05}}
+
+Gate kinds: `checks`, `command`, `coverage`, `files`, `monitor`, `manual`; their fields are the
+models below. The JSON Schema for editors is `readiness/schema/plan.schema.json`, generated from
+these models (`python -m readiness.plan` prints it).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PLAN_FILE = "readiness.yaml"
+SCHEMA_VERSION = 1
+Id = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a misspelt `max_finding` must not silently mean "no limit"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Priority(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Step(_Strict):
+    """A numbered item inside a task, kept so that importing a Markdown plan loses nothing."""
+
+    title: str
+    files: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class Task(_Strict):
+    id: Id
+    title: str
+    priority: Priority = Priority.MEDIUM
+    priority_note: str | None = None
+    day: int | None = Field(default=None, ge=1)
+    order: int | None = Field(default=None, ge=1)
+    files: list[str] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class Phase(_Strict):
+    id: Id
+    title: str
+    tasks: list[Task] = Field(default_factory=list)
+
+
+class Day(_Strict):
+    """One entry of the execution order; `last_day` makes a span such as "Day 3-4"."""
+
+    day: int = Field(ge=1)
+    last_day: int | None = Field(default=None, ge=1)
+    title: str
+    tasks: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _span_is_forward(self) -> Day:
+        if self.last_day is not None and self.last_day < self.day:
+            raise ValueError(f"last_day {self.last_day} is before day {self.day}")
+        return self
+
+
+# ------------------------------------------------------------------------------------------ gates
+
+
+class ChecksGate(_Strict):
+    """Passes when the audit reports at most `max_findings` findings of the given rules."""
+
+    kind: Literal["checks"]
+    rules: list[str] = Field(default_factory=list, description="Rule ids; empty means all rules.")
+    max_findings: int = Field(default=0, ge=0)
+    paths: list[str] = Field(default_factory=list, description="Restrict the audit to these paths.")
+    baseline: str | None = Field(
+        default=None, description="Baseline file: only new findings count."
+    )
+    config_file: str | None = None
+
+
+class CommandGate(_Strict):
+    """Passes when the command exits with `expect_exit`; its output is kept as evidence."""
+
+    kind: Literal["command"]
+    argv: list[str] = Field(min_length=1)
+    cwd: str | None = Field(default=None, description="Relative to the repository root.")
+    timeout: float = Field(default=600, gt=0)
+    expect_exit: int = 0
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+class CoverageGate(_Strict):
+    """Passes when total and per-path coverage reach their minimums (percent)."""
+
+    kind: Literal["coverage"]
+    report: str = Field(
+        description="coverage.json, coverage.xml, lcov.info or coverage-summary.json"
+    )
+    format: Literal["auto", "coverage-json", "cobertura", "lcov", "istanbul"] = "auto"
+    total: float | None = Field(default=None, ge=0, le=100)
+    paths: dict[str, Annotated[float, Field(ge=0, le=100)]] = Field(
+        default_factory=dict, description="Glob of source paths -> minimum percent."
+    )
+    missing_report: Literal["error", "not-applicable"] = "error"
+
+
+class FreshCommand(_Strict):
+    argv: list[str] = Field(min_length=1)
+    cwd: str | None = None
+    timeout: float = Field(default=300, gt=0)
+
+
+class FilesGate(_Strict):
+    """Passes when every glob matches a file and the generated files are fresh."""
+
+    kind: Literal["files"]
+    exist: list[str] = Field(default_factory=list)
+    fresh: FreshCommand | None = Field(
+        default=None, description="A command that exits 0 when generated files match templates."
+    )
+
+    @model_validator(mode="after")
+    def _has_a_check(self) -> FilesGate:
+        if not self.exist and self.fresh is None:
+            raise ValueError("a files gate needs `exist` or `fresh`")
+        return self
+
+
+class LogFile(_Strict):
+    path: str
+    format: Literal["jsonl", "wrangler", "text"] = "jsonl"
+
+
+class LaunchMonitor(_Strict):
+    """Start a throwaway monitor on a temporary SQLite file, feed it logs and run a full scan."""
+
+    logs: list[LogFile] = Field(default_factory=list)
+    startup_timeout: float = Field(default=30, gt=0)
+
+
+class MonitorGate(_Strict):
+    """Asks a running monitor (through `OpsMonitorClient`) whether operations are healthy."""
+
+    kind: Literal["monitor"]
+    url: str | None = Field(default=None, description="Base URL; or set READINESS_MONITOR_URL.")
+    token_env: str = "OPS_MONITOR_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+    max_age_hours: float = Field(default=26, gt=0)
+    allow_open_critical: bool = False
+    check_crons: bool = True
+    launch: LaunchMonitor | None = None
+
+
+class SignOff(_Strict):
+    by: str = Field(min_length=1)
+    at: date | datetime
+
+
+class ManualGate(_Strict):
+    """A criterion a person signs off; it passes once `signed_off` names who and when."""
+
+    kind: Literal["manual"]
+    note: str = ""
+    signed_off: SignOff | None = None
+
+
+Gate = Annotated[
+    ChecksGate | CommandGate | CoverageGate | FilesGate | MonitorGate | ManualGate,
+    Field(discriminator="kind"),
+]
+GATE_KINDS = ("checks", "command", "coverage", "files", "monitor", "manual")
+
+
+class Criterion(_Strict):
+    id: Id
+    title: str
+    gate: Gate
+    timeout: float | None = Field(default=None, gt=0, description="Seconds before the gate errs.")
+    after: list[str] = Field(default_factory=list, description="Criteria that must be run first.")
+
+
+class Plan(_Strict):
+    version: Literal[1] = 1
+    name: str
+    description: str | None = None
+    phases: list[Phase] = Field(default_factory=list)
+    execution_order: list[Day] = Field(default_factory=list)
+    criteria: list[Criterion] = Field(default_factory=list)
+    unplaced: list[str] = Field(
+        default_factory=list, description="Source text an import could not place; for a reader."
+    )
+
+    @field_validator("criteria")
+    @classmethod
+    def _unique_criteria(cls, criteria: list[Criterion]) -> list[Criterion]:
+        _reject_duplicates([c.id for c in criteria], "criterion")
+        return criteria
+
+    @field_validator("phases")
+    @classmethod
+    def _unique_phases_and_tasks(cls, phases: list[Phase]) -> list[Phase]:
+        _reject_duplicates([p.id for p in phases], "phase")
+        _reject_duplicates([t.id for p in phases for t in p.tasks], "task")
+        return phases
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Plan:
+        task_ids = set(self.task_ids())
+        known = task_ids | {p.id for p in self.phases}
+        for phase in self.phases:
+            for task in phase.tasks:
+                missing = [d for d in task.depends_on if d not in task_ids]
+                if missing:
+                    raise ValueError(f"task {task.id!r} depends on unknown task(s) {missing}")
+        for day in self.execution_order:
+            missing = [t for t in day.tasks if t not in known]
+            if missing:
+                raise ValueError(f"day {day.day} lists unknown task(s) {missing}")
+        criterion_ids = {c.id for c in self.criteria}
+        for criterion in self.criteria:
+            missing = [a for a in criterion.after if a not in criterion_ids]
+            if missing:
+                raise ValueError(f"criterion {criterion.id!r} runs after unknown {missing}")
+        return self
+
+    def task_ids(self) -> list[str]:
+        return [t.id for p in self.phases for t in p.tasks]
+
+    def to_yaml(self) -> str:
+        """Serialise for people: defaults left out, keys in declaration order."""
+        data = self.model_dump(mode="json", exclude_defaults=True)
+        data = {"version": self.version, **data}
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _reject_duplicates(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"duplicate {what} id {item!r}")
+        seen.add(item)
+
+
+# ---------------------------------------------------------------------------------------- loading
+
+
+class PlanError(Exception):
+    """A plan that cannot be used; each message names the file, the line and the field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def load_plan(path: Path) -> Plan:
+    """Read a plan from `readiness.yaml` (any YAML file) or from a `pyproject.toml`."""
+    if not path.is_file():
+        raise PlanError([f"{path}: no such plan file"])
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".toml":
+        return _load_pyproject(path, text)
+    return parse_plan_yaml(text, str(path))
+
+
+def find_plan(root: Path) -> Path:
+    """The plan of a repository: `readiness.yaml`, else pyproject's `[tool.readiness.plan]`."""
+    for name in (PLAN_FILE, "readiness.yml"):
+        candidate = root / name
+        if candidate.is_file():
+            return candidate
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            tool = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+        except tomllib.TOMLDecodeError as error:
+            raise PlanError([f"{pyproject}: {error}"]) from error
+        if isinstance(tool.get("readiness"), dict) and "plan" in tool["readiness"]:
+            return pyproject
+    raise PlanError([f"{root}: no {PLAN_FILE} and no [tool.readiness.plan] in pyproject.toml"])
+
+
+def parse_plan_yaml(text: str, filename: str = PLAN_FILE) -> Plan:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{filename}:{mark.line + 1}" if mark is not None else filename
+        problem = getattr(error, "problem", None) or str(error)
+        raise PlanError([f"{where}: invalid YAML: {problem}"]) from error
+    if not isinstance(data, dict):
+        raise PlanError([f"{filename}:1: a plan is a mapping with `name`, `phases` and `criteria`"])
+    return _validate(data, filename, lambda loc: _line_of(node, loc))
+
+
+def _load_pyproject(path: Path, text: str) -> Plan:
+    try:
+        tool = tomllib.loads(text).get("tool", {})
+    except tomllib.TOMLDecodeError as error:
+        raise PlanError([f"{path}: {error}"]) from error
+    data = (
+        tool.get("readiness", {}).get("plan") if isinstance(tool.get("readiness"), dict) else None
+    )
+    if not isinstance(data, dict):
+        raise PlanError([f"{path}: no [tool.readiness.plan] table"])
+    header = next(
+        (n for n, line in enumerate(text.splitlines(), 1) if "tool.readiness.plan" in line), None
+    )
+    return _validate(data, f"{path} [tool.readiness.plan]", lambda _loc: header)
+
+
+def _validate(
+    data: dict[str, Any], filename: str, line_of: Callable[[tuple[int | str, ...]], int | None]
+) -> Plan:
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            loc = _clean_loc(item["loc"])
+            line = line_of(loc)
+            field = _dotted(loc)
+            where = f"{filename}:{line}" if line else filename
+            message = item["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {field}: {message}")
+        raise PlanError(problems) from error
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    """`criteria[0].gate.argv`: the way a person would point at the field."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "(plan)"
+
+
+def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """Drop pydantic's union-member tags (`command`, `function-after[...]`) from error paths."""
+    cleaned: list[int | str] = []
+    for index, part in enumerate(loc):
+        after_gate = index > 0 and bool(cleaned) and cleaned[-1] == "gate"
+        if isinstance(part, str) and ((after_gate and part in GATE_KINDS) or "[" in part):
+            continue
+        cleaned.append(part)
+    return tuple(cleaned)
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the deepest YAML node the error path reaches."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    child = value
+                    line = key.start_mark.line + 1
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def plan_json_schema() -> dict[str, Any]:
+    schema = Plan.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://example.invalid/readiness-toolkit/plan.schema.json"
+    schema["title"] = "readiness plan"
+    return schema
+
+
+def schema_path(name: str) -> Path:
+    return Path(__file__).parent / "schema" / name
+
+
+if __name__ == "__main__":
+    print(json.dumps(plan_json_schema(), indent=2))
