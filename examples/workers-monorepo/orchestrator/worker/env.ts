@@ -1,0 +1,7 @@
+import type { OpsMonitorBroadcastServer } from './services/broadcast';
+
+export interface Env {
+  DB_OPS: D1Database;
+  OPS_BROADCAST: DurableObjectNamespace<OpsMonitorBroadcastServer>;
+  OPS_API_TOKEN: string;
+}
