@@ -8,6 +8,7 @@ import click
 
 from checks.cli import check
 from checks.cli_support import run
+from readiness.runbooks import runbooks
 
 EXAMPLES = """\b
 Examples:
@@ -26,6 +27,7 @@ def cli(debug: bool) -> None:
 
 
 cli.add_command(check)
+cli.add_command(runbooks)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
