@@ -5,6 +5,9 @@ facts (schedules, routes, metric names) come from `ops-monitor config --json`, r
 because `readiness` may not import the monitor, and the rule sections come from each rule's own
 docs. Rendering is a pure function of those facts with no timestamps, so `--check` can compare the
 committed files byte for byte and show a unified diff when one is stale.
+
+Jinja2, cronsim and PyYAML are imported where they are used: this module is imported by the
+`readiness` command group, and `readiness check` in a pre-commit hook must not pay for them.
 """
 
 from __future__ import annotations
@@ -21,15 +24,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
-import jinja2
-import yaml
-from cronsim import CronSim, CronSimError
 
 from checks.cli_support import UserError
+
+if TYPE_CHECKING:
+    import jinja2
 
 RUNBOOK_TEMPLATES = ("cron-monitoring.md", "ops-monitor.md", "checks.md")
 CONFIG_TIMEOUT_SECONDS = 60.0
@@ -257,6 +260,8 @@ def _parse_metric(item: Any) -> Metric:
 
 def expand_schedule(name: str, value: Any) -> Schedule:
     """A schedule is `name: "cron"` or `name: {cron, scope}`; by default the name is the scope."""
+    from cronsim import CronSim, CronSimError
+
     if isinstance(value, Mapping):
         expression = value.get("cron", value.get("expression"))
         scope = value.get("scope", name)
@@ -332,6 +337,8 @@ def load_rules() -> tuple[RuleDoc, ...]:
 
 def load_adoption(root: Path) -> Adoption:
     """Read the hook and action definitions at `root`, if this repository ships them."""
+    import yaml
+
     hooks: tuple[Mapping[str, Any], ...] = ()
     inputs: tuple[tuple[str, str], ...] = ()
     hooks_file = root / ".pre-commit-hooks.yaml"
@@ -382,6 +389,11 @@ def docs_body(docs: str) -> str:
     return rest.strip()
 
 
+def table_cell(value: object) -> str:
+    """One Markdown table cell: a single line, with pipes escaped."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
 def format_gap(gap: timedelta | None) -> str:
     if gap is None:
         return "runs at most once a year"
@@ -392,6 +404,8 @@ def format_gap(gap: timedelta | None) -> str:
 
 
 def template_environment() -> jinja2.Environment:
+    import jinja2
+
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("readiness", "templates/runbooks"),
         autoescape=False,  # noqa: S701 - Markdown for people and git, never served as HTML
@@ -403,6 +417,7 @@ def template_environment() -> jinja2.Environment:
     environment.filters["nest_headings"] = nest_headings
     environment.filters["docs_body"] = docs_body
     environment.filters["gap"] = format_gap
+    environment.filters["cell"] = table_cell
     return environment
 
 
