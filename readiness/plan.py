@@ -39,6 +39,7 @@ Example (`readiness.yaml`)::
       - id: typecheck
         title: TypeScript compilation passes
         gate: {kind: command, argv: [npm, run, typecheck:all], cwd: ., timeout: 600}
+        also: [{kind: checks, rules: [tsconfig-jsx]}]
       - id: no-direct-db-ops
         title: All apps/ workers use ORCHESTRATOR_OPS_MONITOR
         gate: {kind: checks, rules: [db-ops-access], max_findings: 0}
@@ -237,10 +238,8 @@ class ManualGate(_Strict):
     signed_off: SignOff | None = None
 
 
-Gate = Annotated[
-    ChecksGate | CommandGate | CoverageGate | FilesGate | MonitorGate | ManualGate,
-    Field(discriminator="kind"),
-]
+GateSpec = ChecksGate | CommandGate | CoverageGate | FilesGate | MonitorGate | ManualGate
+Gate = Annotated[GateSpec, Field(discriminator="kind")]
 GATE_KINDS = ("checks", "command", "coverage", "files", "monitor", "manual")
 
 
@@ -248,8 +247,15 @@ class Criterion(_Strict):
     id: Id
     title: str
     gate: Gate
+    also: list[Gate] = Field(
+        default_factory=list, description="More gates that must pass too (all are evaluated)."
+    )
     timeout: float | None = Field(default=None, gt=0, description="Seconds before the gate errs.")
     after: list[str] = Field(default_factory=list, description="Criteria that must be run first.")
+
+    @property
+    def gates(self) -> list[GateSpec]:
+        return [self.gate, *self.also]
 
 
 class Plan(_Strict):
@@ -300,10 +306,17 @@ class Plan(_Strict):
         return [t.id for p in self.phases for t in p.tasks]
 
     def to_yaml(self) -> str:
-        """Serialise for people: defaults left out, keys in declaration order."""
-        data = self.model_dump(mode="json", exclude_defaults=True)
-        data = {"version": self.version, **data}
+        """Serialise for people: empty values left out, keys in declaration order."""
+        data = _prune(self.model_dump(mode="json"))
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _prune(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _prune(v) for k, v in value.items() if v not in (None, [], {})}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value
 
 
 def _reject_duplicates(ids: list[str], what: str) -> None:
