@@ -1,36 +1,45 @@
-"""Mine log templates online: mask variables, then cluster what remains.
+"""Mine log templates: mask variables, then cluster what remains.
 
 `TemplateMiner.match(message)` adds a message and returns its template (`<*>` for variables)
 and a template id. The design, and why:
 
-* Masking (`masking.mask`) is a pure function of the message, so most variables (numbers, ids,
-  addresses, paths, quoted values) vanish before clustering and never depend on input order.
-* Clustering is a fixed-depth prefix tree in the manner of Drain: messages are routed by token
-  count and their leading literal tokens to a small list of clusters, and join the most similar
-  one when enough literal tokens agree; differing positions become `<*>`.
-* Template ids come from content, never from counters or Python's randomised `hash`: an id is
-  the SHA-1 of the masked text that *created* the cluster. A cluster keeps its id as its template
-  widens, so the id of a message never changes once issued, and the same input in the same order
-  yields the same ids in every process.
+* Masking (`masking.mask`) is a pure function of one message, so most variables (numbers, ids,
+  addresses, paths, host names, quoted values, dates) vanish before clustering, whatever order
+  the messages arrive in. Messages with the same masked text always share a template.
+* What masking leaves are words. A differing word is taken for a constant (`failure` and
+  `failures`, `bytes` and `values` tell events apart) until it proves to be a variable: when
+  templates of the same length agree everywhere but at one position and that position has shown
+  `variable_after` distinct values, they merge and the position becomes `<*>` (user names, states
+  with many values). Templates that only differ by how many variable tokens they carry (a list,
+  a multi-word value) are merged too. Messages are first routed by token count, so a new message
+  is compared with few templates, and an exact-text cache makes repeated shapes cost one lookup.
+* Template ids come from content, never from counters or Python's randomised `hash`: an id is a
+  SHA-1 of the masked text that created the template. When templates merge, the oldest one's id
+  survives and the others become aliases of it (`resolve(id)`), so the same input in the same
+  order gives the same ids in every process.
 
-Stable fingerprints for deduplication across scans: a caller that files issues persists the
-miner with `to_json()` and restores it with `from_json()` before every scan, incremental or full.
-Messages already seen map to the clusters (and ids) they had, whatever scan reads them again, so
-an incremental scan and a full scan converge to the same ids. `masking.canonical(message)` is the
-order-independent alternative when no state can be kept: it depends on the message alone but
-cannot merge variables that no pattern recognises.
+Stable fingerprints across scans: a caller that files issues persists the miner with `to_json()`
+and restores it with `from_json()` before every scan, incremental or full. A message seen before
+maps to the template it had, and an id issued before resolves to its surviving id, whichever
+scan reads it again, so incremental and full scans converge to the same ids. When no state can be
+kept, `masking.canonical(message)` is an order-independent fingerprint of one message alone (it
+cannot merge word variables, which need to see several messages).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ops_monitor.analysis.masking import WILDCARD, mask
 
 STATE_VERSION = 1
+_WILDCARD_RUN = re.compile(r"<\*>(?:[\s,;:]*<\*>)+")
+_EDGE = re.compile(r"^([^\w<]*\w*[=:])|([^\w>]+)$")
 
 
 @dataclass(frozen=True)
@@ -41,37 +50,99 @@ class TemplateMatch:
     template: str
 
 
-@dataclass
+@dataclass(frozen=True)
+class MinerSettings:
+    """One configuration for every log: nothing here is meant to be tuned per source."""
+
+    variable_after: int = 4
+    """Distinct words seen at one position before that position is taken for a variable."""
+    exact_cache_size: int = 100_000
+    """Masked texts remembered for the one-lookup fast path (bounded memory)."""
+
+
+@dataclass(eq=False)
 class _Cluster:
     cluster_id: str
     tokens: list[str]
+    order: int
     size: int = 0
+    merged_into: _Cluster | None = None
 
     @property
     def template(self) -> str:
         return " ".join(self.tokens)
 
+    @property
+    def literal(self) -> int:
+        return _literal_count(self.tokens)
 
-@dataclass(frozen=True)
-class MinerSettings:
-    """One configuration for every log: no per-source tuning is expected."""
 
-    similarity: float = 0.5
-    prefix_depth: int = 2
-    max_clusters_per_leaf: int = 200
+def _literal_count(tokens: list[str]) -> int:
+    return sum(1 for token in tokens if token != WILDCARD)
 
 
 def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
 
 
+def _root(cluster: _Cluster) -> _Cluster:
+    while cluster.merged_into is not None:
+        cluster = cluster.merged_into
+    return cluster
+
+
+def _loose(token: str) -> str:
+    return token.replace(WILDCARD, "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _token_pattern(token: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in token.split(WILDCARD)), re.DOTALL)
+
+
+def _fits(have: str, got: str) -> bool:
+    """True when template token `have` covers message token `got` (`user=<*>` covers `user=x`)."""
+    if have == got or have == WILDCARD:
+        return True
+    if WILDCARD in have:
+        return _token_pattern(have).fullmatch(got) is not None or _loose(have) == _loose(got)
+    return WILDCARD in got and _loose(have) == _loose(got)
+
+
+def _covers(template: list[str], tokens: list[str]) -> bool:
+    """True when every token of `template` covers the token of the message at its position."""
+    return all(_fits(have, got) for have, got in zip(template, tokens))
+
+
+def _widen(template: list[str], tokens: list[str]) -> None:
+    for index, (have, got) in enumerate(zip(template, tokens)):
+        if have != got and have != WILDCARD and WILDCARD in got:
+            template[index] = got
+
+
+def _generalise(values: set[str]) -> str:
+    """One token covering all `values`: keep a shared `key=` prefix and trailing punctuation."""
+    edges = [_EDGE.findall(v) for v in values]
+    prefixes = {next((p for p, _ in found if p), "") for found in edges}
+    suffixes = {next((s for _, s in found if s), "") for found in edges}
+    prefix = prefixes.pop() if len(prefixes) == 1 else ""
+    suffix = suffixes.pop() if len(suffixes) == 1 else ""
+    return f"{prefix}{WILDCARD}{suffix}"
+
+
+def _shape(tokens: list[str]) -> str:
+    return " ".join(_WILDCARD_RUN.sub(WILDCARD, " ".join(tokens)).split())
+
+
 @dataclass
 class TemplateMiner:
-    """An online template miner whose state can be saved and restored."""
+    """A template miner that learns as it goes and whose state can be saved and restored."""
 
     settings: MinerSettings = field(default_factory=MinerSettings)
-    _leaves: dict[tuple[str, ...], list[_Cluster]] = field(default_factory=dict)
-    _ids: set[str] = field(default_factory=set)
+    _leaves: dict[int, list[_Cluster]] = field(default_factory=dict)
+    _by_id: dict[str, _Cluster] = field(default_factory=dict)
+    _by_shape: dict[str, _Cluster] = field(default_factory=dict)
+    _exact: dict[str, _Cluster] = field(default_factory=dict)
 
     def mask(self, message: str) -> str:
         """Deterministic, order-independent masking of one message."""
@@ -79,82 +150,179 @@ class TemplateMiner:
 
     def match(self, message: str) -> TemplateMatch:
         """Add `message` to the miner and return its template and template id."""
-        tokens = mask(message).split()
-        leaf = self._leaves.setdefault(self._route(tokens), [])
-        cluster = self._best(leaf, tokens)
+        masked = mask(message)
+        cluster = self._exact.get(masked)
         if cluster is None:
-            cluster = _Cluster(self._new_id(" ".join(tokens)), list(tokens))
-            leaf.append(cluster)
-        else:
-            cluster.tokens = [
-                have if have == got else WILDCARD
-                for have, got in zip(cluster.tokens, tokens, strict=True)
-            ]
+            tokens = masked.split()
+            cluster = self._covering(tokens)
+            if cluster is None:
+                cluster = self._create(masked, tokens)
+            else:
+                _widen(cluster.tokens, tokens)
+            self._remember(masked, cluster)
+        cluster = _root(cluster)
         cluster.size += 1
         return TemplateMatch(cluster.cluster_id, cluster.template)
 
-    def templates(self) -> list[TemplateMatch]:
-        """Every template mined so far, ordered by id."""
-        found = [
-            TemplateMatch(c.cluster_id, c.template) for leaf in self._leaves.values() for c in leaf
-        ]
-        return sorted(found, key=lambda m: m.template_id)
-
-    def _route(self, tokens: list[str]) -> tuple[str, ...]:
-        prefix = [
-            t if WILDCARD not in t else WILDCARD for t in tokens[: self.settings.prefix_depth]
-        ]
-        return (str(len(tokens)), *prefix)
-
-    def _best(self, leaf: list[_Cluster], tokens: list[str]) -> _Cluster | None:
-        best: _Cluster | None = None
-        best_score = -1.0
-        for cluster in leaf:
-            same = sum(
-                1
-                for have, got in zip(cluster.tokens, tokens, strict=True)
-                if have == got and have != WILDCARD
-            )
-            literal = sum(1 for have in cluster.tokens if have != WILDCARD)
-            score = same / len(tokens) if tokens else 1.0
-            if score > best_score or (score == best_score and best is not None and literal < 0):
-                best, best_score = cluster, score
-        if best is None or best_score < self.settings.similarity:
+    def lookup(self, message: str) -> TemplateMatch | None:
+        """The template `message` belongs to, without learning from it; None when unknown."""
+        masked = mask(message)
+        cluster = self._exact.get(masked) or self._covering(masked.split())
+        if cluster is None:
             return None
+        cluster = _root(cluster)
+        return TemplateMatch(cluster.cluster_id, cluster.template)
+
+    def resolve(self, template_id: str) -> str:
+        """The id that `template_id` stands for now (itself unless its template was merged)."""
+        cluster = self._by_id.get(template_id)
+        return template_id if cluster is None else _root(cluster).cluster_id
+
+    def templates(self) -> list[TemplateMatch]:
+        """Every live template, ordered by id."""
+        found = {_root(c).cluster_id: _root(c).template for c in self._by_id.values()}
+        return [TemplateMatch(i, t) for i, t in sorted(found.items())]
+
+    def _remember(self, masked: str, cluster: _Cluster) -> None:
+        if len(self._exact) >= self.settings.exact_cache_size:
+            self._exact.clear()
+        self._exact[masked] = cluster
+
+    def _covering(self, tokens: list[str]) -> _Cluster | None:
+        best: _Cluster | None = None
+        best_literal = -1
+        message_literal = _literal_count(tokens) > 0
+        for cluster in self._leaves.get(len(tokens), ()):
+            if (message_literal and cluster.literal == 0) or not _covers(cluster.tokens, tokens):
+                continue
+            if cluster.literal > best_literal:
+                best, best_literal = cluster, cluster.literal
         return best
 
-    def _new_id(self, seed: str) -> str:
-        candidate = _digest(seed)
+    def _create(self, masked: str, tokens: list[str]) -> _Cluster:
+        seed = " ".join(tokens)
+        cluster_id = _digest(seed)
         counter = 1
-        while candidate in self._ids:
-            candidate = _digest(f"{seed}\x00{counter}")
+        while cluster_id in self._by_id:
+            cluster_id = _digest(f"{seed}\x00{counter}")
             counter += 1
-        self._ids.add(candidate)
-        return candidate
+        cluster = _Cluster(cluster_id, list(tokens), order=len(self._by_id))
+        self._by_id[cluster_id] = cluster
+        self._leaves.setdefault(len(tokens), []).append(cluster)
+        survivor = self._absorb_specific(cluster)
+        survivor = self._merge_variable_positions(survivor)
+        self._merge_same_shape(survivor)
+        return survivor
+
+    def _absorb_specific(self, cluster: _Cluster) -> _Cluster:
+        """Fold in siblings that `cluster` covers: a masked value where they hold a word shows
+        that the position is a variable (`user <*>` from `user bob7` covers `user alice`)."""
+        leaf = self._leaves[len(cluster.tokens)]
+        covered = [
+            s for s in leaf if s is not cluster and s.literal and _covers(cluster.tokens, s.tokens)
+        ]
+        if not covered:
+            return cluster
+        return self._fold(leaf, [cluster, *covered], cluster.tokens)
+
+    def _fold(self, leaf: list[_Cluster], group: list[_Cluster], tokens: list[str]) -> _Cluster:
+        survivor = min(group, key=lambda c: c.order)
+        survivor.tokens = list(tokens)
+        for other in group:
+            if other is not survivor:
+                leaf.remove(other)
+                other.merged_into = survivor
+                survivor.size += other.size
+        return survivor
+
+    def _merge_variable_positions(self, cluster: _Cluster) -> _Cluster:
+        """Merge `cluster` with siblings differing at one position that has shown many values."""
+        leaf = self._leaves[len(cluster.tokens)]
+        changed = True
+        while changed:
+            changed = False
+            by_position: dict[int, list[_Cluster]] = {}
+            for sibling in leaf:
+                if sibling is cluster:
+                    continue
+                differ = [
+                    i for i, (a, b) in enumerate(zip(sibling.tokens, cluster.tokens)) if a != b
+                ]
+                if len(differ) == 1:
+                    by_position.setdefault(differ[0], []).append(sibling)
+            for position, siblings in sorted(by_position.items()):
+                group = [cluster, *siblings]
+                values = {c.tokens[position] for c in group}
+                if len(values) < self.settings.variable_after:
+                    continue
+                tokens = list(cluster.tokens)
+                tokens[position] = _generalise(values)
+                if 2 * _literal_count(tokens) <= len(tokens):
+                    continue  # most of the message would be variable: too little evidence left
+                cluster, changed = self._fold(leaf, group, tokens), True
+                break
+        return cluster
+
+    def _merge_same_shape(self, cluster: _Cluster) -> None:
+        """Alias templates that differ only in how many variable tokens they carry."""
+        shape = _shape(cluster.tokens)
+        if WILDCARD not in shape:
+            return
+        known = self._by_shape.get(shape)
+        if known is None or _root(known) is cluster:
+            self._by_shape[shape] = cluster
+            return
+        target = _root(known)
+        if len(target.tokens) != len(cluster.tokens):
+            cluster.merged_into = target
+            target.size += cluster.size
 
     def to_json(self) -> str:
-        """Serialise the miner's state (settings and clusters) as JSON."""
+        """Serialise the miner's state (settings and templates) as JSON."""
+        live = {id(c) for leaf in self._leaves.values() for c in leaf}
         clusters = [
-            {"route": list(route), "id": c.cluster_id, "tokens": c.tokens, "size": c.size}
-            for route, leaf in self._leaves.items()
-            for c in leaf
+            {
+                "id": c.cluster_id,
+                "tokens": c.tokens,
+                "order": c.order,
+                "size": c.size,
+                "live": id(c) in live,
+                "merged_into": None if c.merged_into is None else c.merged_into.cluster_id,
+            }
+            for c in sorted(self._by_id.values(), key=lambda c: c.order)
         ]
         state: dict[str, Any] = {
             "version": STATE_VERSION,
-            "settings": vars(self.settings),
+            "settings": asdict(self.settings),
             "clusters": clusters,
         }
         return json.dumps(state, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> TemplateMiner:
-        """Restore a miner saved with `to_json`."""
-        state = json.loads(text)
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"unsupported template miner state version: {state.get('version')!r}")
-        miner = cls(MinerSettings(**state["settings"]))
-        for item in state["clusters"]:
-            cluster = _Cluster(str(item["id"]), [str(t) for t in item["tokens"]], int(item["size"]))
-            miner._leaves.setdefault(tuple(item["route"]), []).append(cluster)
-            miner._ids.add(cluster.cluster_id)
+        """Restore a miner saved with `to_json`; ValueError when the text is not such a state."""
+        try:
+            state = json.loads(text)
+            if state.get("version") != STATE_VERSION:
+                raise ValueError(f"unsupported state version {state.get('version')!r}")
+            miner = cls(MinerSettings(**state["settings"]))
+            parents: dict[str, str] = {}
+            for item in state["clusters"]:
+                cluster = _Cluster(
+                    str(item["id"]), [str(t) for t in item["tokens"]], int(item["order"])
+                )
+                cluster.size = int(item["size"])
+                miner._by_id[cluster.cluster_id] = cluster
+                if item["live"]:
+                    miner._leaves.setdefault(len(cluster.tokens), []).append(cluster)
+                if item["merged_into"] is not None:
+                    parents[cluster.cluster_id] = str(item["merged_into"])
+            for child, parent in parents.items():
+                miner._by_id[child].merged_into = miner._by_id[parent]
+        except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
+            raise ValueError(f"not a template miner state: {error}") from error
+        for cluster in sorted(miner._by_id.values(), key=lambda c: c.order):
+            shape = _shape(cluster.tokens)
+            if WILDCARD in shape and cluster.merged_into is None:
+                miner._by_shape.setdefault(shape, cluster)
         return miner
