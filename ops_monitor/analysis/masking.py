@@ -60,7 +60,7 @@ _CLASSES: tuple[tuple[str, str], ...] = (
     ("time", r"(?<![\w:])\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?![\w:])"),
     ("quantity", _QUANTITY),
     # `key:value` keeps its key: a colon ends a run unless digits follow it (`host:8080`).
-    ("digits", r"(?:[\w\-#@+]|[.:](?=\w))*\d(?:[\w\-#@+]|\.(?=\w)|:(?=\d))*"),
+    ("digits", r"(?:[\w\-#@+]|\.(?=\w))*\d(?:[\w\-#@+]|\.(?=\w)|:(?=\d))*"),
 )
 _PATTERN = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _CLASSES))
 _WILDCARD_RUN = re.compile(r"<\*>(?:[\s,;:]*<\*>)+")

@@ -81,6 +81,11 @@ def _literal_count(tokens: list[str]) -> int:
     return sum(1 for token in tokens if token != WILDCARD)
 
 
+def _mostly_literal(tokens: list[str]) -> bool:
+    """More than half the tokens hold text: enough evidence to take in other messages."""
+    return 2 * _literal_count(tokens) > len(tokens)
+
+
 def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
 
@@ -102,7 +107,7 @@ def _token_pattern(token: str) -> re.Pattern[str]:
 
 def _fits(have: str, got: str) -> bool:
     """True when template token `have` covers message token `got` (`user=<*>` covers `user=x`)."""
-    if have == got or have == WILDCARD:
+    if have in (got, WILDCARD):
         return True
     if WILDCARD in have:
         return _token_pattern(have).fullmatch(got) is not None or _loose(have) == _loose(got)
@@ -111,11 +116,11 @@ def _fits(have: str, got: str) -> bool:
 
 def _covers(template: list[str], tokens: list[str]) -> bool:
     """True when every token of `template` covers the token of the message at its position."""
-    return all(_fits(have, got) for have, got in zip(template, tokens))
+    return all(_fits(have, got) for have, got in zip(template, tokens, strict=True))
 
 
 def _widen(template: list[str], tokens: list[str]) -> None:
-    for index, (have, got) in enumerate(zip(template, tokens)):
+    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
         if have != got and have != WILDCARD and WILDCARD in got:
             template[index] = got
 
@@ -191,9 +196,11 @@ class TemplateMiner:
     def _covering(self, tokens: list[str]) -> _Cluster | None:
         best: _Cluster | None = None
         best_literal = -1
-        message_literal = _literal_count(tokens) > 0
+        message_literal = _literal_count(tokens)
         for cluster in self._leaves.get(len(tokens), ()):
-            if (message_literal and cluster.literal == 0) or not _covers(cluster.tokens, tokens):
+            if not _mostly_literal(cluster.tokens) and cluster.literal != message_literal:
+                continue  # a template that is mostly variable only takes messages of its shape
+            if not _covers(cluster.tokens, tokens):
                 continue
             if cluster.literal > best_literal:
                 best, best_literal = cluster, cluster.literal
@@ -218,9 +225,9 @@ class TemplateMiner:
         """Fold in siblings that `cluster` covers: a masked value where they hold a word shows
         that the position is a variable (`user <*>` from `user bob7` covers `user alice`)."""
         leaf = self._leaves[len(cluster.tokens)]
-        covered = [
-            s for s in leaf if s is not cluster and s.literal and _covers(cluster.tokens, s.tokens)
-        ]
+        if not _mostly_literal(cluster.tokens):
+            return cluster
+        covered = [s for s in leaf if s is not cluster and _covers(cluster.tokens, s.tokens)]
         if not covered:
             return cluster
         return self._fold(leaf, [cluster, *covered], cluster.tokens)
@@ -246,7 +253,9 @@ class TemplateMiner:
                 if sibling is cluster:
                     continue
                 differ = [
-                    i for i, (a, b) in enumerate(zip(sibling.tokens, cluster.tokens)) if a != b
+                    i
+                    for i, (a, b) in enumerate(zip(sibling.tokens, cluster.tokens, strict=True))
+                    if a != b
                 ]
                 if len(differ) == 1:
                     by_position.setdefault(differ[0], []).append(sibling)
@@ -257,7 +266,7 @@ class TemplateMiner:
                     continue
                 tokens = list(cluster.tokens)
                 tokens[position] = _generalise(values)
-                if 2 * _literal_count(tokens) <= len(tokens):
+                if not _mostly_literal(tokens):
                     continue  # most of the message would be variable: too little evidence left
                 cluster, changed = self._fold(leaf, group, tokens), True
                 break
