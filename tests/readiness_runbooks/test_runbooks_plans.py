@@ -1,0 +1,92 @@
+"""Shipped plans, this repository's plan and the example's: valid, and pointing at real things."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks.registry import rules
+from readiness.plan import ChecksGate, CoverageGate, MonitorGate, Plan, load_plan, parse_plan_yaml
+from readiness.plans import plan_text, shipped_plans
+
+from .conftest import REPO_ROOT
+
+EXAMPLE = REPO_ROOT / "examples" / "workers-monorepo"
+SEED_RULES = {"db-ops-access", "syntax-error", "tsconfig-jsx", "cron-handler", "missing-dependency"}
+
+
+LOCAL_PLANS = {
+    "this-repository": REPO_ROOT / "readiness.yaml",
+    "example": EXAMPLE / "readiness.yaml",
+}
+
+
+def load(name: str) -> Plan:
+    if name in LOCAL_PLANS:
+        return load_plan(LOCAL_PLANS[name])
+    return parse_plan_yaml(plan_text(name), f"{name}.yaml")
+
+
+def checks_rules(plan: Plan) -> set[str]:
+    return {rule for c in plan.criteria if isinstance(c.gate, ChecksGate) for rule in c.gate.rules}
+
+
+def test_the_workers_monorepo_plan_ships_with_the_package() -> None:
+    assert "workers-monorepo" in shipped_plans()
+    with pytest.raises(KeyError, match="known: workers-monorepo"):
+        plan_text("no-such-plan")
+
+
+def test_workers_plan_follows_the_seed_plan() -> None:
+    plan = parse_plan_yaml(plan_text("workers-monorepo"))
+
+    assert [len(phase.tasks) for phase in plan.phases] == [3, 3]
+    assert len(plan.execution_order) == 5
+    assert {"1.1", "1.2"} == set(plan.execution_order[0].tasks)
+    assert checks_rules(plan) == SEED_RULES
+    kinds = {c.gate.kind for c in plan.criteria}
+    assert {"checks", "command", "coverage", "monitor", "manual"} <= kinds
+    (coverage,) = [c.gate for c in plan.criteria if isinstance(c.gate, CoverageGate)]
+    assert coverage.paths == {"orchestrator/worker/api/**": 80}
+
+
+@pytest.mark.parametrize("name", [*shipped_plans(), *LOCAL_PLANS])
+def test_every_rule_a_plan_names_is_a_registered_rule(name: str) -> None:
+    known = {rule.id for rule in rules()}
+
+    assert checks_rules(load(name)) <= known
+
+
+def test_this_repositorys_plan_gates_what_the_architecture_promises() -> None:
+    plan = load_plan(REPO_ROOT / "readiness.yaml")
+    gates = {c.id: c.gate for c in plan.criteria}
+
+    coverage = gates["coverage"]
+    assert coverage.kind == "coverage"
+    assert (coverage.total, coverage.paths) == (90, {"ops_monitor/api/**": 80})
+    assert coverage.missing_report == "not-applicable"
+    fresh = gates["runbooks-fresh"]
+    assert fresh.kind == "files"
+    assert fresh.fresh is not None
+    assert fresh.fresh.argv[-2:] == ["runbooks", "--check"]
+    for name in fresh.exist:
+        assert (REPO_ROOT / name).is_file()
+    assert {"lint", "format", "import-contracts", "typecheck", "checks-clean"} <= set(gates)
+
+
+def test_example_plan_launches_a_monitor_on_its_sample_logs() -> None:
+    plan = load_plan(EXAMPLE / "readiness.yaml")
+    (monitor,) = [c.gate for c in plan.criteria if isinstance(c.gate, MonitorGate)]
+
+    assert monitor.launch is not None
+    logs = [(EXAMPLE / log.path, log.format) for log in monitor.launch.logs]
+    assert {fmt for _, fmt in logs} == {"wrangler", "jsonl"}
+    for path, _ in logs:
+        assert path.is_file()
+        assert path.stat().st_size > 0
+
+
+def test_example_plan_has_the_seed_plans_eight_criteria() -> None:
+    plan = load_plan(EXAMPLE / "readiness.yaml")
+
+    assert len(plan.criteria) == 8
+    assert checks_rules(plan) <= SEED_RULES
