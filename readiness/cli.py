@@ -10,6 +10,7 @@ import click
 from checks.cli import check
 from checks.cli_support import UserError, run
 from readiness.markdown_import import import_markdown
+from readiness.plans import plan_init
 from readiness.report_files import write_atomically
 from readiness.runbooks import runbooks
 
@@ -68,6 +69,7 @@ def plan_import(markdown: Path, output: Path | None) -> None:
 
 cli.add_command(check)
 cli.add_command(runbooks)
+plan.add_command(plan_init)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

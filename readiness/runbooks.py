@@ -18,7 +18,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from urllib.parse import urlsplit
 import click
 
 from checks.cli_support import UserError
+from readiness.report_files import write_all_atomically
 
 if TYPE_CHECKING:
     import jinja2
@@ -465,20 +465,10 @@ def stale_runbooks(out_dir: Path, rendered: Mapping[str, str]) -> list[StaleRunb
 
 
 def write_runbooks(out_dir: Path, rendered: Mapping[str, str]) -> list[Path]:
-    """Write what changed, each file atomically (temp file + rename): complete or untouched."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for stale in stale_runbooks(out_dir, rendered):
-        handle, temporary = tempfile.mkstemp(prefix=".runbook-", dir=out_dir)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(rendered[stale.path.name])
-            Path(temporary).replace(stale.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        written.append(stale.path)
-    return written
+    """Write the stale ones atomically: each runbook is complete, old or new, never half-written."""
+    stale = {item.path: rendered[item.path.name] for item in stale_runbooks(out_dir, rendered)}
+    write_all_atomically(stale)
+    return list(stale)
 
 
 def render_for(root: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from checks.registry import rules
 from readiness.plan import ChecksGate, CoverageGate, MonitorGate, Plan, load_plan, parse_plan_yaml
 from readiness.plans import plan_text, shipped_plans
 
-from .conftest import REPO_ROOT
+from .conftest import REPO_ROOT, run_readiness
 
 EXAMPLE = REPO_ROOT / "examples" / "workers-monorepo"
 SEED_RULES = {"db-ops-access", "syntax-error", "tsconfig-jsx", "cron-handler", "missing-dependency"}
@@ -90,3 +92,18 @@ def test_example_plan_has_the_seed_plans_eight_criteria() -> None:
 
     assert len(plan.criteria) == 8
     assert checks_rules(plan) <= SEED_RULES
+
+
+def test_plan_init_writes_a_valid_starting_plan_and_never_overwrites(tmp_path: Path) -> None:
+    target = tmp_path / "readiness.yaml"
+
+    created = run_readiness("plan", "init", "--template", "workers-monorepo", cwd=tmp_path)
+    refused = run_readiness("plan", "init", cwd=tmp_path)
+    forced = run_readiness("plan", "init", "--force", "-o", str(target), cwd=tmp_path)
+
+    assert created.returncode == 0, created.stderr
+    assert load_plan(target).name == "Workers monorepo production readiness"
+    assert target.read_text() == plan_text("workers-monorepo")
+    assert refused.returncode == 2
+    assert "already exists (use --force" in refused.stderr
+    assert forced.returncode == 0
