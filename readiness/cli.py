@@ -11,6 +11,7 @@ from checks.cli import check
 from checks.cli_support import UserError, run
 from readiness.markdown_import import import_markdown
 from readiness.plans import plan_init
+from readiness.report_cli import gate, report
 from readiness.report_files import write_atomically
 from readiness.runbooks import runbooks
 
@@ -68,6 +69,8 @@ def plan_import(markdown: Path, output: Path | None) -> None:
 
 
 cli.add_command(check)
+cli.add_command(report)
+cli.add_command(gate)
 cli.add_command(runbooks)
 plan.add_command(plan_init)
 

@@ -1,0 +1,176 @@
+"""A throwaway ops monitor for the `monitor` gate's `launch` option.
+
+The monitor runs as a subprocess (`python -m ops_monitor serve`) on a temporary SQLite file and
+a free loopback port, so `readiness` never imports the server and a demo needs no setup. JSON-line
+logs are pushed through the client like any producer would; other formats (wrangler tail events,
+plain text) are read by the monitor's own `ingest` command, which owns their parsing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ops_monitor.client import MonitorClientError, OpsMonitorClient
+from readiness.plan import LaunchMonitor
+
+PUSH_BATCH = 500
+
+
+class LaunchError(RuntimeError):
+    """The throwaway monitor could not be started or fed."""
+
+
+@dataclass
+class LaunchedMonitor:
+    url: str
+    database: str
+    notes: list[str] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def launched_monitor(
+    spec: LaunchMonitor, root: Path, env: Mapping[str, str], token: str | None
+) -> Iterator[LaunchedMonitor]:
+    with tempfile.TemporaryDirectory(prefix="readiness-monitor-") as folder:
+        database = f"sqlite:///{Path(folder) / 'ops.db'}"
+        launched = LaunchedMonitor(f"http://127.0.0.1:{free_port()}", database)
+        _ingest_files(spec, root, env, database, launched)
+        log_path = Path(folder) / "serve.log"
+        port = launched.url.rsplit(":", 1)[1]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "ops_monitor",
+                    "serve",
+                    "--db",
+                    database,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    port,
+                ],
+                env=dict(env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+            try:
+                with OpsMonitorClient(launched.url, token=token, timeout=30) as client:
+                    _wait_until_up(client, process, spec.startup_timeout, log_path)
+                    _push_jsonl(spec, root, client, launched)
+                yield launched
+            finally:
+                _stop(process)
+
+
+def _ingest_files(
+    spec: LaunchMonitor,
+    root: Path,
+    env: Mapping[str, str],
+    database: str,
+    launched: LaunchedMonitor,
+) -> None:
+    for log in spec.logs:
+        if log.format == "jsonl":
+            continue
+        path = root / log.path
+        if not path.is_file():
+            raise LaunchError(f"log file {log.path} does not exist")
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ops_monitor",
+                "ingest",
+                str(path),
+                "--format",
+                log.format,
+                "--db",
+                database,
+            ],
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if done.returncode != 0:
+            reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise LaunchError(f"ingesting {log.path} failed: {reason[0]}")
+        launched.notes.append(f"ingested {log.path} ({log.format}): {done.stdout.strip()}")
+
+
+def _wait_until_up(
+    client: OpsMonitorClient, process: subprocess.Popen[bytes], timeout: float, log: Path
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+            raise LaunchError(f"the monitor exited with {process.returncode}: {' | '.join(tail)}")
+        try:
+            client.health()
+            return
+        except MonitorClientError:
+            if time.monotonic() > deadline:
+                raise LaunchError(f"the monitor did not answer within {timeout:g}s") from None
+            time.sleep(0.1)
+
+
+def _push_jsonl(
+    spec: LaunchMonitor, root: Path, client: OpsMonitorClient, launched: LaunchedMonitor
+) -> None:
+    for log in spec.logs:
+        if log.format != "jsonl":
+            continue
+        path = root / log.path
+        if not path.is_file():
+            raise LaunchError(f"log file {log.path} does not exist")
+        accepted = malformed = 0
+        batch: list[dict[str, Any]] = []
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    malformed += 1
+                    continue
+                batch.append(record if isinstance(record, dict) else {"message": line})
+                if len(batch) >= PUSH_BATCH:
+                    result = client.push_logs(batch)
+                    accepted, malformed = accepted + result.accepted, malformed + result.malformed
+                    batch = []
+        if batch:
+            result = client.push_logs(batch)
+            accepted, malformed = accepted + result.accepted, malformed + result.malformed
+        launched.notes.append(f"pushed {log.path}: {accepted} accepted, {malformed} malformed")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # pragma: no cover - uvicorn stops on SIGTERM
+        process.kill()
+        process.wait()

@@ -1,0 +1,186 @@
+"""`readiness report` and `readiness gate`: the command-line edges of gates and reports."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from checks.cli_support import UserError
+from readiness.gates.coverage import evaluate as evaluate_coverage
+from readiness.gates.result import GateContext, Status
+from readiness.plan import CoverageGate, PlanError, find_plan, load_plan
+from readiness.report import FORMATS, evaluate_and_write, render_markdown
+from readiness.report_model import Report
+
+REPORT_EXAMPLES = """\b
+Examples:
+  readiness report                                  this repository, reports in ./reports/
+  readiness report examples/workers-monorepo        the demo: fails on its planted blockers
+  readiness report . --out build/readiness --format md,json
+  readiness report . --plan plans/release.yaml --step-summary
+"""
+
+GATE_EXAMPLES = """\b
+Examples:
+  readiness gate coverage coverage.json --total 90 --path 'ops_monitor/api/**=80'
+  readiness gate coverage coverage/lcov.info --path 'src/routes/**=80'
+"""
+
+_STYLES = {"pass": "green", "fail": "red", "error": "yellow", "not-applicable": "dim"}
+
+
+def _formats(value: str) -> list[str]:
+    chosen = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [part for part in chosen if part not in FORMATS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"{value!r}: choose from {', '.join(FORMATS)}")
+    return list(dict.fromkeys(chosen))
+
+
+@click.command(epilog=REPORT_EXAMPLES)
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The plan (default: PATH/readiness.yaml, else [tool.readiness.plan] in pyproject.toml).",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Default: PATH/reports/."
+)
+@click.option(
+    "--format",
+    "formats",
+    default="md,html,json",
+    show_default=True,
+    help="Comma-separated: md, html, json.",
+)
+@click.option(
+    "--jobs",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Criteria evaluated at once.",
+)
+@click.option(
+    "--step-summary",
+    is_flag=True,
+    help="Also append the Markdown to the file named by $GITHUB_STEP_SUMMARY.",
+)
+def report(
+    path: Path,
+    plan_file: Path | None,
+    out: Path | None,
+    formats: str,
+    jobs: int,
+    step_summary: bool,
+) -> None:
+    """Evaluate the plan's gates and write the reports. Exit 0 all pass, 1 otherwise, 2 bad plan."""
+    chosen = _formats(formats)
+    root = path.resolve()
+    try:
+        source = plan_file or find_plan(root)
+        plan = load_plan(source)
+    except PlanError as error:
+        for problem in error.problems[:-1]:
+            click.echo(f"readiness: error: {problem}", err=True)
+        raise UserError(error.problems[-1]) from error
+    out_dir = out or root / "reports"
+    written = evaluate_and_write(
+        plan, source, root, out_dir, chosen, context=GateContext(root=root), jobs=jobs
+    )
+    _print_summary(written.report)
+    for written_path in written.paths:
+        click.echo(f"wrote {written_path}")
+    if step_summary:
+        _append_step_summary(written.report)
+    raise click.exceptions.Exit(0 if written.report.status == Status.PASS else 1)
+
+
+def _print_summary(result: Report) -> None:
+    table = Table(title=f"{result.plan_name}: {result.status.value}", title_justify="left")
+    table.add_column("criterion")
+    table.add_column("status")
+    table.add_column("summary", overflow="fold")
+    for criterion in result.criteria:
+        style = _STYLES[criterion.status.value]
+        table.add_row(criterion.id, f"[{style}]{criterion.status.value}[/]", criterion.summary)
+    Console(soft_wrap=False).print(table)
+
+
+def _append_step_summary(result: Report) -> None:
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        click.echo("readiness: --step-summary: GITHUB_STEP_SUMMARY is not set; skipped", err=True)
+        return
+    with Path(target).open("a", encoding="utf-8") as summary:
+        summary.write(render_markdown(result))
+
+
+@click.group(epilog=GATE_EXAMPLES)
+def gate() -> None:
+    """Evaluate one gate on its own (as nox and CI do)."""
+
+
+def _path_minimum(value: str) -> tuple[str, float]:
+    glob, sep, number = value.rpartition("=")
+    try:
+        minimum = float(number)
+    except ValueError:
+        minimum = -1.0
+    if not sep or not glob or not 0 <= minimum <= 100:
+        raise click.BadParameter(f"{value!r}: expected GLOB=PERCENT, e.g. 'ops_monitor/api/**=80'")
+    return glob, minimum
+
+
+@gate.command("coverage", epilog=GATE_EXAMPLES)
+@click.argument("report_file", metavar="REPORT", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--total", type=click.FloatRange(0, 100), help="Minimum total percent.")
+@click.option(
+    "--path",
+    "paths",
+    multiple=True,
+    metavar="GLOB=PERCENT",
+    help="Minimum percent for the files matching GLOB (repeatable).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "coverage-json", "cobertura", "lcov", "istanbul"]),
+)
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Paths in the report are relative to this.",
+)
+def gate_coverage(
+    report_file: Path, total: float | None, paths: tuple[str, ...], fmt: str, root: Path
+) -> None:
+    """Check a coverage report against minimums. Exit 0 pass, 1 below a minimum, 2 bad input."""
+    minimums = dict(_path_minimum(value) for value in paths)
+    if total is None and not minimums:
+        raise click.UsageError("give --total and/or at least one --path GLOB=PERCENT")
+    root = root.resolve()
+    report_path = report_file if report_file.is_absolute() else Path.cwd() / report_file
+    spec = CoverageGate(
+        kind="coverage",
+        report=str(report_path),
+        format=fmt,  # type: ignore[arg-type]
+        total=total,
+        paths=minimums,
+    )
+    result = evaluate_coverage(spec, GateContext(root=root))
+    if result.evidence:
+        click.echo(result.evidence)
+    click.echo(f"coverage: {result.status.value}: {result.summary}")
+    if result.status == Status.ERROR:
+        raise click.exceptions.Exit(2)
+    raise click.exceptions.Exit(0 if result.status == Status.PASS else 1)
