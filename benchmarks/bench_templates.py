@@ -22,7 +22,7 @@ from drain3.masking import MaskingInstruction
 from drain3.template_miner_config import TemplateMinerConfig
 
 from ops_monitor.analysis.headers import HeaderStripper
-from ops_monitor.analysis.templates import TemplateMiner
+from ops_monitor.analysis.templates import label_all
 
 DATASETS = ("HDFS", "Hadoop", "Spark", "Zookeeper", "BGL", "Linux", "OpenSSH", "Apache")
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "loghub-2k"
@@ -67,20 +67,14 @@ def grouping_accuracy(predicted: Sequence[str], truth: Sequence[str]) -> float:
     return correct / len(truth)
 
 
-def _learn_then_label(messages: Sequence[str]) -> list[str]:
-    """What `ops-monitor templates` does: learn from every message, then label each one."""
-    miner = TemplateMiner()
-    for message in messages:
-        miner.match(message)
-    return [miner.resolve(miner.match(message).template_id) for message in messages]
-
-
 def ours_message(messages: Sequence[str]) -> list[str]:
-    return _learn_then_label(messages)
+    """What `ops-monitor templates` does: learn from every message, then label each one."""
+    return [match.template_id for match in label_all(messages)]
 
 
 def ours_raw(lines: Sequence[str]) -> list[str]:
-    return _learn_then_label(list(HeaderStripper().messages(lines)))
+    """`ops-monitor templates --mode raw`: headers found and stripped first."""
+    return [match.template_id for match in label_all(HeaderStripper().messages(lines))]
 
 
 def _drain3(config: TemplateMinerConfig) -> Parser:

@@ -43,8 +43,31 @@ class Kind(Enum):
 ENDS_HEADER = frozenset({Kind.TIMESTAMP, Kind.LEVEL, Kind.BRACKET, Kind.NAME, Kind.SEPARATOR})
 
 _LEVELS = frozenset(
-    "trace debug dbg fine finer finest config info information informational notice warn "
-    "warning error err severe crit critical alert emerg emergency fatal panic".split()
+    [
+        "trace",
+        "debug",
+        "dbg",
+        "fine",
+        "finer",
+        "finest",
+        "config",
+        "info",
+        "information",
+        "informational",
+        "notice",
+        "warn",
+        "warning",
+        "error",
+        "err",
+        "severe",
+        "crit",
+        "critical",
+        "alert",
+        "emerg",
+        "emergency",
+        "fatal",
+        "panic",
+    ]
 )
 _TIMESTAMP = re.compile(
     r"""
@@ -62,32 +85,25 @@ _SEPARATORS = frozenset({"-", "--", "|", ":", "::", ">", "=>", "->", "~"})
 _OPENERS = {"[": "]", "(": ")", "<": ">", "{": "}"}
 
 
+_FIELD = re.compile(
+    r"""
+    \[(?:[^\[\]]|\[[^\[\]]*\])*\]\S*     # a bracketed group, one level of nesting inside
+    | \((?:[^()]|\([^()]*\))*\)\S*
+    | <[^<>]*>\S*
+    | \{[^{}]*\}\S*
+    | \S+
+    """,
+    re.VERBOSE,
+)
+
+
 def fields(line: str, limit: int = MAX_HEADER_FIELDS) -> list[tuple[str, int]]:
     """The first `limit` fields of `line` as (text, end offset); a bracketed group is one field."""
     found: list[tuple[str, int]] = []
-    position, size = 0, len(line)
-    while position < size and len(found) < limit:
-        while position < size and line[position].isspace():
-            position += 1
-        if position >= size:
+    for match in _FIELD.finditer(line):
+        found.append((match.group(0), match.end()))
+        if len(found) >= limit:
             break
-        start = position
-        closer = _OPENERS.get(line[position])
-        if closer is not None and closer in line[position:]:
-            depth = 0
-            opener = line[position]
-            while position < size:
-                char = line[position]
-                depth += (char == opener) - (char == closer)
-                position += 1
-                if depth == 0:
-                    break
-            while position < size and not line[position].isspace():
-                position += 1
-        else:
-            while position < size and not line[position].isspace():
-                position += 1
-        found.append((line[start:position], position))
     return found
 
 
@@ -132,8 +148,50 @@ def learn_header_fields(lines: Sequence[str]) -> int:
     return max(count for count, seen in support.items() if seen >= needed)
 
 
-def strip_header(line: str, header_fields: int) -> str:
+_KIND_PATTERNS = {
+    Kind.LEVEL: rf"[\[(<]?(?i:{'|'.join(sorted(_LEVELS, key=len, reverse=True))})[\])>]?:?",
+    Kind.NUMBER: r"\d+",
+    Kind.SEPARATOR: "|".join(re.escape(s) for s in sorted(_SEPARATORS, key=len, reverse=True)),
+    Kind.NAME: r"[^\s\[(<{]\S*:",
+}
+
+
+def _layout_pattern(lines: Sequence[str], header_fields: int) -> re.Pattern[str] | None:
+    """One regular expression for the learned header, so most lines need a single match.
+
+    Each position accepts the kinds seen there in the learning lines; a line it does not fit
+    falls back to field-by-field parsing."""
+    if header_fields == 0:
+        return None
+    seen: list[set[Kind]] = [set() for _ in range(header_fields)]
+    for line in lines:
+        found = fields(line, header_fields)
+        if len(found) == header_fields and kind_of(found[-1][0]) in ENDS_HEADER:
+            for position, (text, _) in enumerate(found):
+                seen[position].add(kind_of(text))
+    parts = []
+    for kinds in seen:
+        if not kinds:
+            return None
+        specific = [
+            _KIND_PATTERNS[k] for k in sorted(kinds, key=lambda k: k.value) if k in _KIND_PATTERNS
+        ]
+        if len(specific) == len(kinds):
+            parts.append(f"(?:{'|'.join(specific)})")
+        else:
+            parts.append(f"(?:{_FIELD.pattern})")
+    last = sorted(seen[-1], key=lambda k: k.value)
+    if any(k not in _KIND_PATTERNS for k in last):
+        return None  # the end is a timestamp or bracket: only the careful path can tell
+    return re.compile(r"\s*" + r"\s+".join(parts) + r"(?=\s|$)", re.VERBOSE)
+
+
+def strip_header(line: str, header_fields: int, layout: re.Pattern[str] | None = None) -> str:
     """The message of `line`: what follows its header (the longest candidate up to the learned)."""
+    if layout is not None:
+        match = layout.match(line)
+        if match is not None:
+            return line[match.end() :].strip()
     offset = max(off for count, off in candidate_ends(line) if count <= header_fields)
     return line[offset:].strip()
 
@@ -144,13 +202,14 @@ class HeaderStripper:
 
     learning_lines: int = LEARNING_LINES
     header_fields: int | None = None
+    _layout: re.Pattern[str] | None = None
     _pending: list[str] = field(default_factory=list)
 
     def messages(self, lines: Iterable[str]) -> Iterator[str]:
         """Yield the message of every line, in order; memory is bounded by `learning_lines`."""
         for line in lines:
             if self.header_fields is not None:
-                yield strip_header(line, self.header_fields)
+                yield strip_header(line, self.header_fields, self._layout)
                 continue
             self._pending.append(line)
             if len(self._pending) >= self.learning_lines:
@@ -161,5 +220,6 @@ class HeaderStripper:
     def _flush(self) -> Iterator[str]:
         pending, self._pending = self._pending, []
         self.header_fields = learn_header_fields(pending)
+        self._layout = _layout_pattern(pending, self.header_fields)
         for line in pending:
-            yield strip_header(line, self.header_fields)
+            yield strip_header(line, self.header_fields, self._layout)

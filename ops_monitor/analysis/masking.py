@@ -2,8 +2,14 @@
 
 Masking is a pure function of one message: it never depends on what was seen before, so the
 same message masks the same way in every process, scan and order. Clustering then only has to
-deal with variables that no pattern recognises (user names, host names without digits...).
+deal with variables that no pattern recognises (user names, words that happen to vary).
 The patterns are general token classes, not the formats of any particular log.
+
+Why token by token: a message is split on whitespace and each token is masked on its own, so a
+token seen before (most words of most messages) costs one dictionary lookup. Only three things
+look beyond one token: quoted values (which may hold spaces), a number followed by its unit
+(`5.2 KB`, `3 seconds`), and calendar words next to a day number (`Jul 3`, `Sun Jul 3`).
+The result is the tokens joined by single spaces.
 """
 
 from __future__ import annotations
@@ -12,10 +18,6 @@ import re
 
 WILDCARD = "<*>"
 
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
-_WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?"
-# Calendar words count as variables only next to a day number, so `May` in prose stays.
-_DATE = rf"\b(?:{_WEEKDAY}\s+)?{_MONTH}\s+\d{{1,2}}\b(?:,?\s+\d{{4}}\b)?|\b{_WEEKDAY}(?=\s+\d)"
 # Host names: lower-case dotted labels ending in a common top-level domain. File names with an
 # extension (`setup.py`, `notes.md`) are not hosts, so extensions that are also country codes
 # are left out on purpose.
@@ -24,22 +26,13 @@ _TLDS = (
     "kr|tw|hk|sg|nz|za|pt|be|dk|no|fi|pl|cz|at|ar|mx|tr|gr|ie|il|hu|ro|ua|vn|th|my|id|ph|eu|"
     "local|lan|internal|localdomain|arpa"
 )
-_HOST = rf"(?<![\w.\-])(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:{_TLDS})(?![\w\-]|\.\w)"
 
-# A number with a unit of size or time, written with a space (`5.2 KB`, `3 seconds`): the unit
-# belongs to the value, so `93 B` and `5.2 KB` read the same.
-_QUANTITY = (
-    r"(?<![\w.])-?\d+(?:\.\d+)?\s?(?:[KMGTP]i?B|B|bytes?|ms|us|ns|secs?|seconds?|minutes?|"
-    r"mins?|hours?|hrs?|days?)(?![\w])"
-)
-
-# One alternation, tried left to right at each position: the leftmost match wins, and among
-# matches at the same position the first listed class wins. Earlier classes are the ones whose
-# text would otherwise be cut in pieces by later ones (a URL contains a path and numbers).
+# One alternation, tried left to right at each position of a token: the leftmost match wins,
+# and among matches at the same position the first listed class wins. Earlier classes are the
+# ones whose text later ones would cut in pieces (a URL holds a path and numbers).
 _CLASSES: tuple[tuple[str, str], ...] = (
     ("url", r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>()\[\]{}]+"),
     ("email", r"\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+\b"),
-    ("quoted", r"(?<![\w'\"\\])(?:\"[^\"\n]*\"|'[^'\n]*')(?![\w'\"])"),
     (
         "uuid",
         r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
@@ -53,24 +46,43 @@ _CLASSES: tuple[tuple[str, str], ...] = (
     ("winpath", r"\b[A-Za-z]:\\[^\s'\"<>|]*"),
     ("path", r"(?<![\w.:/~])(?:~|\.{1,2})?(?:/[\w.\-@%+~,$=]+)+/?"),
     ("hex", r"\b0[xX][0-9a-fA-F]+\b"),
-    ("date", _DATE),
-    ("host", _HOST),
-    # Any run of identifier characters that holds a digit: numbers, durations (`15ms`), sizes
-    # (`64MB`), versions, block/attempt/container ids, hashes, dates and times.
+    ("host", rf"(?<![\w.\-])(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:{_TLDS})(?![\w\-]|\.\w)"),
     ("time", r"(?<![\w:])\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?![\w:])"),
-    ("quantity", _QUANTITY),
-    # `key:value` keeps its key: a colon ends a run unless digits follow it (`host:8080`).
+    # Any run of identifier characters that holds a digit: numbers, durations (`15ms`), sizes
+    # (`64MB`), versions, block/attempt/container ids, hashes, dates. A colon ends the run
+    # unless a digit follows it, so `key:value` keeps its key.
     ("digits", r"(?:[\w\-#@+]|\.(?=\w))*\d(?:[\w\-#@+]|\.(?=\w)|:(?=\d))*"),
 )
-_PATTERN = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _CLASSES))
+_TOKEN_PATTERN = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _CLASSES))
+_MAY_HOLD_VARIABLE = re.compile(r"[\d/\\@]|\.[a-z]")
+_QUOTED = re.compile(r"(?<![\w'\"\\])(?:\"[^\"\n]*\"|'[^'\n]*')(?![\w'\"])")
 _WILDCARD_RUN = re.compile(r"<\*>(?:[\s,;:]*<\*>)+")
-_WILDCARD_TOKEN = re.compile(r"^[^\w<]*<\*>[^\w<]*$")
+
+_TRAILING = ",;.:)]}"
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_MONTHS = _words("Jan Feb Mar Apr May Jun Jul Aug Sep Sept Oct Nov Dec")
+_WEEKDAYS = _words("Mon Tue Wed Thu Fri Sat Sun")
+_UNITS = _words(
+    "B KB MB GB TB PB KiB MiB GiB TiB byte bytes ms us ns sec secs second seconds min mins "
+    "minute minutes h hr hrs hour hours day days"
+)
+# Every spelling of a context word a token may carry (`KB,`, `Jul.`), to test cheaply whether
+# a message needs the context pass at all.
+_CONTEXT_WORDS = frozenset(
+    f"{word}{tail}" for word in _MONTHS | _WEEKDAYS | _UNITS for tail in ("", *_TRAILING)
+)
+_CACHE_SIZE = 200_000
 
 
 def _replace(match: re.Match[str]) -> str:
     text = match.group(0)
-    # Keep the punctuation that surrounds a value (a trailing colon or comma, a leading `-`)
-    # so `port 80:` and `port 81:` still share the literal `:`.
+    # Keep the punctuation around a value (a trailing colon or comma, a leading `#`) so
+    # `port 80:` and `port 81:` still share the literal `:`.
     start = len(text) - len(text.lstrip(".:#@+"))
     end = len(text.rstrip(".:#@+,"))
     if start >= end:
@@ -78,20 +90,76 @@ def _replace(match: re.Match[str]) -> str:
     return f"{text[:start]}{WILDCARD}{text[end:]}"
 
 
+def mask_token(token: str) -> str:
+    """Mask one whitespace-free token."""
+    if token.isdigit():
+        return WILDCARD
+    if _MAY_HOLD_VARIABLE.search(token) is None:
+        return token
+    return _TOKEN_PATTERN.sub(_replace, token)
+
+
+class _TokenCache(dict[str, str]):
+    """Masked form of each token seen recently; cleared when full, to bound memory."""
+
+    def __missing__(self, token: str) -> str:
+        if len(self) >= _CACHE_SIZE:
+            self.clear()
+        masked = self[token] = mask_token(token)
+        return masked
+
+
+_cache = _TokenCache()
+
+
+def _is_variable(token: str) -> bool:
+    return token.rstrip(_TRAILING) == WILDCARD
+
+
+def _apply_context(masked: list[str], tokens: list[str]) -> list[str]:
+    """Fold units into the number before them and mask calendar words next to a day number."""
+    spots = [i for i, token in enumerate(tokens) if token in _CONTEXT_WORDS]
+    dropped: set[int] = set()
+    last = len(masked) - 1
+    for index in spots:
+        token = masked[index]
+        word = token.rstrip(_TRAILING)
+        tail = token[len(word) :]
+        if word in _UNITS:
+            if index and masked[index - 1] == WILDCARD:
+                masked[index - 1] = WILDCARD + tail
+                dropped.add(index)
+            continue
+        following = masked[index + 1] if index < last else ""
+        if _is_variable(following) or (
+            word in _WEEKDAYS and following.rstrip(_TRAILING) in _MONTHS
+        ):
+            masked[index] = WILDCARD + tail
+    if dropped:
+        return [token for index, token in enumerate(masked) if index not in dropped]
+    return masked
+
+
+def mask_tokens(message: str) -> list[str]:
+    """The tokens of `message` with every recognised variable replaced by `<*>`."""
+    if "'" in message or '"' in message:
+        message = _QUOTED.sub(WILDCARD, message)
+    tokens = message.split()
+    masked = list(map(_cache.__getitem__, tokens))
+    if not _CONTEXT_WORDS.isdisjoint(tokens):
+        masked = _apply_context(masked, tokens)
+    return masked
+
+
 def mask(message: str) -> str:
-    """Return `message` with every recognised variable replaced by `<*>`."""
-    return _PATTERN.sub(_replace, message.strip())
+    """Return `message` with every recognised variable replaced by `<*>`, single-spaced."""
+    return " ".join(mask_tokens(message))
 
 
 def canonical(message: str) -> str:
     """A masked form suited to fingerprints: adjacent wildcards collapse into one.
 
     Two messages that differ only in how many variable tokens they carry (a list of ids, a
-    multi-word value) get the same canonical text.
+    multi-word value) get the same canonical text. It depends on the message alone.
     """
-    return " ".join(_WILDCARD_RUN.sub(WILDCARD, mask(message)).split())
-
-
-def is_wildcard_token(token: str) -> bool:
-    """True for a token that is a wildcard wrapped in punctuation only (`(<*>)`, `<*>,`)."""
-    return _WILDCARD_TOKEN.match(token) is not None
+    return _WILDCARD_RUN.sub(WILDCARD, mask(message))

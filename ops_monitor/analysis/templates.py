@@ -28,16 +28,21 @@ cannot merge word variables, which need to see several messages).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import re
+import tempfile
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ops_monitor.analysis.masking import WILDCARD, mask
 
 STATE_VERSION = 1
+_SPOOL_CHUNK = 1 << 16
 _WILDCARD_RUN = re.compile(r"<\*>(?:[\s,;:]*<\*>)+")
 _EDGE = re.compile(r"^([^\w<]*\w*[=:])|([^\w>]+)$")
 
@@ -57,7 +62,7 @@ class MinerSettings:
     variable_after: int = 4
     """Distinct words seen at one position before that position is taken for a variable."""
     exact_cache_size: int = 100_000
-    """Masked texts remembered for the one-lookup fast path (bounded memory)."""
+    """Messages and masked texts remembered for the one-lookup fast paths (bounded memory)."""
 
 
 @dataclass(eq=False)
@@ -67,10 +72,21 @@ class _Cluster:
     order: int
     size: int = 0
     merged_into: _Cluster | None = None
+    _result: TemplateMatch | None = None
 
     @property
     def template(self) -> str:
         return " ".join(self.tokens)
+
+    @property
+    def result(self) -> TemplateMatch:
+        if self._result is None:
+            self._result = TemplateMatch(self.cluster_id, self.template)
+        return self._result
+
+    def retemplate(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self._result = None
 
     @property
     def literal(self) -> int:
@@ -96,6 +112,36 @@ def _root(cluster: _Cluster) -> _Cluster:
     return cluster
 
 
+def label_all(
+    messages: Iterable[str], miner: TemplateMiner | None = None
+) -> Iterator[TemplateMatch]:
+    """Learn from every message first, then yield each message's final template in input order.
+
+    Online labels can change meaning as templates merge; labelling after learning gives every
+    message the template it ends up in. The input is read once: per message only the number of
+    its template (4 bytes) is kept, in a temporary file, so memory stays bounded by the miner.
+    """
+    miner = TemplateMiner() if miner is None else miner
+    with tempfile.TemporaryFile() as spool:
+        numbers = array("I")
+        for message in messages:
+            numbers.append(miner._learn(message).order)
+            if len(numbers) >= _SPOOL_CHUNK:
+                numbers.tofile(spool)
+                numbers = array("I")
+        numbers.tofile(spool)
+        spool.seek(0)
+        clusters = miner._by_order
+        while True:
+            numbers = array("I")
+            with contextlib.suppress(EOFError):  # a short last chunk is still read
+                numbers.fromfile(spool, _SPOOL_CHUNK)
+            for number in numbers:
+                yield _root(clusters[number]).result
+            if len(numbers) < _SPOOL_CHUNK:
+                return
+
+
 def _loose(token: str) -> str:
     return token.replace(WILDCARD, "")
 
@@ -119,10 +165,14 @@ def _covers(template: list[str], tokens: list[str]) -> bool:
     return all(_fits(have, got) for have, got in zip(template, tokens, strict=True))
 
 
-def _widen(template: list[str], tokens: list[str]) -> None:
+def _widen(template: list[str], tokens: list[str]) -> bool:
+    """Let `template` take a message's `(<*>)` where it holds `()`; True when it changed."""
+    changed = False
     for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
         if have != got and have != WILDCARD and WILDCARD in got:
             template[index] = got
+            changed = True
+    return changed
 
 
 def _generalise(values: set[str]) -> str:
@@ -148,6 +198,8 @@ class TemplateMiner:
     _by_id: dict[str, _Cluster] = field(default_factory=dict)
     _by_shape: dict[str, _Cluster] = field(default_factory=dict)
     _exact: dict[str, _Cluster] = field(default_factory=dict)
+    _by_order: list[_Cluster] = field(default_factory=list)
+    _seen: dict[str, _Cluster] = field(default_factory=dict)
 
     def mask(self, message: str) -> str:
         """Deterministic, order-independent masking of one message."""
@@ -155,19 +207,30 @@ class TemplateMiner:
 
     def match(self, message: str) -> TemplateMatch:
         """Add `message` to the miner and return its template and template id."""
-        masked = mask(message)
+        return _root(self._learn(message)).result
+
+    def _learn(self, message: str) -> _Cluster:
+        """Add `message`; return the cluster it joined (which may since have merged away)."""
+        cluster = self._seen.get(message)
+        if cluster is None:
+            cluster = self._learn_masked(mask(message))
+            if len(self._seen) >= self.settings.exact_cache_size:
+                self._seen.clear()
+            self._seen[message] = cluster
+        _root(cluster).size += 1
+        return cluster
+
+    def _learn_masked(self, masked: str) -> _Cluster:
         cluster = self._exact.get(masked)
         if cluster is None:
             tokens = masked.split()
             cluster = self._covering(tokens)
             if cluster is None:
-                cluster = self._create(masked, tokens)
-            else:
-                _widen(cluster.tokens, tokens)
+                cluster = self._create(tokens)
+            elif _widen(cluster.tokens, tokens):
+                cluster.retemplate(cluster.tokens)
             self._remember(masked, cluster)
-        cluster = _root(cluster)
-        cluster.size += 1
-        return TemplateMatch(cluster.cluster_id, cluster.template)
+        return cluster
 
     def lookup(self, message: str) -> TemplateMatch | None:
         """The template `message` belongs to, without learning from it; None when unknown."""
@@ -175,8 +238,7 @@ class TemplateMiner:
         cluster = self._exact.get(masked) or self._covering(masked.split())
         if cluster is None:
             return None
-        cluster = _root(cluster)
-        return TemplateMatch(cluster.cluster_id, cluster.template)
+        return _root(cluster).result
 
     def resolve(self, template_id: str) -> str:
         """The id that `template_id` stands for now (itself unless its template was merged)."""
@@ -206,7 +268,7 @@ class TemplateMiner:
                 best, best_literal = cluster, cluster.literal
         return best
 
-    def _create(self, masked: str, tokens: list[str]) -> _Cluster:
+    def _create(self, tokens: list[str]) -> _Cluster:
         seed = " ".join(tokens)
         cluster_id = _digest(seed)
         counter = 1
@@ -215,6 +277,7 @@ class TemplateMiner:
             counter += 1
         cluster = _Cluster(cluster_id, list(tokens), order=len(self._by_id))
         self._by_id[cluster_id] = cluster
+        self._by_order.append(cluster)
         self._leaves.setdefault(len(tokens), []).append(cluster)
         survivor = self._absorb_specific(cluster)
         survivor = self._merge_variable_positions(survivor)
@@ -234,7 +297,7 @@ class TemplateMiner:
 
     def _fold(self, leaf: list[_Cluster], group: list[_Cluster], tokens: list[str]) -> _Cluster:
         survivor = min(group, key=lambda c: c.order)
-        survivor.tokens = list(tokens)
+        survivor.retemplate(list(tokens))
         for other in group:
             if other is not survivor:
                 leaf.remove(other)
@@ -317,11 +380,14 @@ class TemplateMiner:
             miner = cls(MinerSettings(**state["settings"]))
             parents: dict[str, str] = {}
             for item in state["clusters"]:
+                if item["order"] != len(miner._by_order):
+                    raise ValueError(f"template {item['id']!r} is out of order")
                 cluster = _Cluster(
-                    str(item["id"]), [str(t) for t in item["tokens"]], int(item["order"])
+                    str(item["id"]), [str(t) for t in item["tokens"]], len(miner._by_order)
                 )
                 cluster.size = int(item["size"])
                 miner._by_id[cluster.cluster_id] = cluster
+                miner._by_order.append(cluster)
                 if item["live"]:
                     miner._leaves.setdefault(len(cluster.tokens), []).append(cluster)
                 if item["merged_into"] is not None:
