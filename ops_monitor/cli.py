@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import click
 
+from ops_monitor.commands.templates import templates_command
+
 EXAMPLES = """\b
 Examples:
   ops-monitor serve --db sqlite:///ops.db --port 8787
@@ -25,6 +27,9 @@ class UsageProblem(Exception):
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 def cli(debug: bool) -> None:
     """The ops monitoring service: ingest logs, file issues, scan on a schedule."""
+
+
+cli.add_command(templates_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""The `ops-monitor` subcommands, one module each."""
