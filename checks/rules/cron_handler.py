@@ -1,0 +1,348 @@
+"""Cron triggers and the scheduled handler disagree
+
+## What
+A Worker whose Wrangler `triggers.crons` (in `wrangler.toml`, `wrangler.json` or
+`wrangler.jsonc`, top level and per environment) and its `scheduled` handler do not match:
+
+- a configured cron that no branch of the handler handles (reported at the config line), when the
+  handler dispatches on `event.cron` / `controller.cron` (`===` comparisons or `switch` cases);
+- a branch comparing a cron that no trigger fires (reported at the handler);
+- crons configured while the module's default export has no `scheduled` handler: a named
+  `export const scheduled = ...` is never called by the Workers runtime;
+- an invalid cron expression (checked with cronsim).
+
+## Why
+A cron that fires into a handler with no branch for it, or into no handler at all, fails
+silently: Wrangler deploys, the trigger runs on time, and nothing happens. A scheduled scan that
+never starts looks exactly like a scan that found nothing.
+
+## How to fix
+Make the two lists equal: add the missing branch (or remove the unused trigger), fix typos on
+either side, and define `scheduled` on the default export.
+
+## Example
+```toml
+[triggers]
+crons = ["0 2 * * *", "0 */4 * * *"]   # flagged: "0 2 * * *" has no branch
+```
+```ts
+export default {
+  async scheduled(event, env, ctx) {
+    if (event.cron === '0 */4 * * *') ctx.waitUntil(runScan(env, 'incremental'));
+  },
+};
+```
+
+Options: none.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from cronsim import CronSim, CronSimError
+
+from checks.model import Finding, Severity
+from checks.registry import DEFAULT_FILES
+from checks.repository import Repository
+from checks.rules._wrangler import (
+    WRANGLER_FILES,
+    ConfigError,
+    Located,
+    cron_triggers,
+    crons_key_line,
+    load,
+)
+from checks.source import SourceFile, walk
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+ID = "cron-handler"
+TITLE = "Cron triggers and the scheduled handler disagree"
+SEVERITY = Severity.ERROR
+VERSION = 1
+FILES = (*WRANGLER_FILES, *DEFAULT_FILES)
+FACTS_KEY = f"{ID}/handler/{VERSION}"
+
+REMEDIATION = (
+    "Make triggers.crons and the crons the scheduled handler compares equal, and define "
+    "`scheduled` on the default export."
+)
+_EQUALITY = {"===", "==", "!==", "!="}
+_WRAPPERS = {"satisfies_expression", "as_expression", "parenthesized_expression"}
+
+
+@dataclass(frozen=True)
+class Options:
+    pass
+
+
+def check_repo(repo: Repository, options: Options) -> Iterator[Finding]:
+    for config_path in repo.matching(*WRANGLER_FILES):
+        source = repo.source(config_path)
+        if source is None:
+            continue
+        try:
+            config = load(config_path, source.text)
+        except ConfigError:
+            continue  # an unreadable config is reported by the tools that read it
+        yield from _check_worker(repo, config_path, config, source.text)
+
+
+def _check_worker(
+    repo: Repository, config_path: str, config: dict[str, Any], text: str
+) -> Iterator[Finding]:
+    triggers = cron_triggers(config, text)
+    valid: list[Located] = []
+    for cron in triggers:
+        problem = invalid_reason(cron.value)
+        if problem is None:
+            valid.append(cron)
+        else:
+            yield repo.finding(
+                ID,
+                SEVERITY,
+                config_path,
+                (cron.line, cron.column),
+                f"invalid cron expression '{cron.value}': {problem}",
+                REMEDIATION,
+            )
+    main = config.get("main")
+    if not triggers or not isinstance(main, str):
+        return
+    handler_path = posixpath.normpath(posixpath.join(posixpath.dirname(config_path), main))
+    if handler_path.startswith("../") or not (repo.root / handler_path).is_file():
+        return
+    facts = repo.extract(handler_path, FACTS_KEY, handler_facts)
+    if not isinstance(facts, dict):
+        return
+    if facts["has_scheduled"] is False:
+        crons = ", ".join(f"'{cron.value}'" for cron in triggers)
+        named = facts["named_scheduled_line"]
+        if named:
+            message = (
+                f"`scheduled` is exported by name, but the Workers runtime only calls the default "
+                f"export's `scheduled`: the crons in {config_path} ({crons}) never run"
+            )
+            yield repo.finding(ID, SEVERITY, handler_path, named, message, REMEDIATION)
+        else:
+            message = f"crons {crons} are configured but {handler_path} has no `scheduled` handler"
+            yield repo.finding(
+                ID, SEVERITY, config_path, crons_key_line(text), message, REMEDIATION
+            )
+        return
+    compared = [(str(cron), int(line), int(column)) for cron, line, column in facts["compared"]]
+    if not compared:
+        return  # one handler for every cron: nothing to match
+    branches = {cron for cron, _line, _column in compared}
+    configured = {cron.value for cron in triggers}
+    for cron in valid:
+        if cron.value not in branches:
+            yield repo.finding(
+                ID,
+                SEVERITY,
+                config_path,
+                (cron.line, cron.column),
+                f"cron '{cron.value}' has no branch in the scheduled handler ({handler_path}): "
+                "it fires and does nothing",
+                REMEDIATION,
+            )
+    reported: set[str] = set()
+    for cron_text, line, column in compared:
+        if cron_text not in configured and cron_text not in reported:
+            reported.add(cron_text)
+            yield repo.finding(
+                ID,
+                SEVERITY,
+                handler_path,
+                (line, column),
+                f"the scheduled handler compares '{cron_text}', which no trigger in "
+                f"{config_path} fires",
+                REMEDIATION,
+            )
+
+
+def invalid_reason(expression: str) -> str | None:
+    """Why a cron expression is invalid, or None when cronsim accepts it."""
+    try:
+        CronSim(expression, datetime(2000, 1, 1, tzinfo=UTC))
+    except CronSimError as error:
+        return str(error)
+    return None
+
+
+def handler_facts(file: SourceFile) -> dict[str, Any] | None:
+    """What the worker's entry module says about cron handling (JSON, cached per content)."""
+    if file.language == "python":
+        text = file.text
+        defined = "def on_scheduled" in text or "def scheduled" in text
+        return {"has_scheduled": defined, "named_scheduled_line": None, "compared": []}
+    tree = file.tree
+    if tree is None:
+        return None
+    root = tree.root_node
+    compared = [[value, *file.position(node)] for value, node in _compared_crons(file, root)]
+    has = _default_export_has_scheduled(file, root)
+    if has is False and root.has_error:
+        has = None  # a broken file may hide its handler inside an error node
+    return {
+        "has_scheduled": has,
+        "named_scheduled_line": _named_scheduled(file, root),
+        "compared": compared,
+    }
+
+
+def _unwrap(node: Node | None) -> Node | None:
+    while node is not None and node.type in _WRAPPERS:
+        node = node.named_children[0] if node.named_children else None
+    return node
+
+
+def _is_cron_reference(file: SourceFile, node: Node | None) -> bool:
+    node = _unwrap(node)
+    if node is None:
+        return False
+    if node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        return prop is not None and file.node_text(prop) == "cron"
+    return node.type == "identifier" and file.node_text(node) == "cron"
+
+
+def _string_value(file: SourceFile, node: Node | None) -> str | None:
+    node = _unwrap(node)
+    if node is None or node.type not in ("string", "template_string"):
+        return None
+    if node.type == "template_string" and any(
+        c.type == "template_substitution" for c in node.children
+    ):
+        return None
+    return file.node_text(node)[1:-1]
+
+
+def _compared_crons(file: SourceFile, root: Node) -> Iterator[tuple[str, Node]]:
+    for node in walk(root):
+        if node.type == "binary_expression":
+            operator = node.child_by_field_name("operator")
+            if operator is None or operator.type not in _EQUALITY:
+                continue
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            for reference, literal in ((left, right), (right, left)):
+                value = _string_value(file, literal)
+                if (
+                    value is not None
+                    and literal is not None
+                    and _is_cron_reference(file, reference)
+                ):
+                    yield value, literal
+        elif node.type == "switch_statement" and _is_cron_reference(
+            file, node.child_by_field_name("value")
+        ):
+            body = node.child_by_field_name("body")
+            for case in body.named_children if body is not None else []:
+                literal = case.child_by_field_name("value")
+                value = _string_value(file, literal)
+                if value is not None and literal is not None:
+                    yield value, literal
+
+
+def _member_names(file: SourceFile, node: Node) -> tuple[set[str], bool]:
+    """Names an object literal or class body defines, and whether it spreads in unknown ones."""
+    names: set[str] = set()
+    opaque = False
+    for child in node.named_children:
+        if child.type == "spread_element":
+            opaque = True
+        elif child.type == "shorthand_property_identifier":
+            names.add(file.node_text(child))
+        elif child.type in ("pair", "method_definition", "public_field_definition"):
+            key = child.child_by_field_name("key") or child.child_by_field_name("name")
+            if key is not None:
+                names.add(file.node_text(key).strip("'\""))
+    return names, opaque
+
+
+def _top_level_value(file: SourceFile, root: Node, name: str) -> Node | None:
+    """What a top-level `const name = ...` or `class name` in the module stands for."""
+    for statement in root.named_children:
+        declaration = (
+            statement.child_by_field_name("declaration")
+            if statement.type == "export_statement"
+            else statement
+        )
+        if declaration is None:
+            continue
+        if declaration.type == "class_declaration":
+            class_name = declaration.child_by_field_name("name")
+            if class_name is not None and file.node_text(class_name) == name:
+                return declaration
+        if declaration.type in ("lexical_declaration", "variable_declaration"):
+            for declarator in declaration.named_children:
+                var = declarator.child_by_field_name("name")
+                if var is not None and file.node_text(var) == name:
+                    return _unwrap(declarator.child_by_field_name("value"))
+    return None
+
+
+def _handles_scheduled(file: SourceFile, root: Node, value: Node | None) -> bool | None:
+    value = _unwrap(value)
+    if value is not None and value.type == "identifier":
+        value = _top_level_value(file, root, file.node_text(value))
+    if value is None:
+        return None
+    if value.type == "object":
+        names, opaque = _member_names(file, value)
+        return True if "scheduled" in names else (None if opaque else False)
+    if value.type in ("class", "class_declaration"):
+        body = value.child_by_field_name("body")
+        names = _member_names(file, body)[0] if body is not None else set()
+        if "scheduled" in names:
+            return True
+        heritage = next((c for c in value.named_children if c.type == "class_heritage"), None)
+        if heritage is None or file.node_text(heritage).split()[-1] == "WorkerEntrypoint":
+            return False
+    return None  # built elsewhere (a call, an import): cannot tell
+
+
+def _default_export_has_scheduled(file: SourceFile, root: Node) -> bool | None:
+    for statement in root.named_children:
+        if statement.type != "export_statement":
+            continue
+        if any(child.type == "default" for child in statement.children):
+            value = statement.child_by_field_name("value") or statement.child_by_field_name(
+                "declaration"
+            )
+            return _handles_scheduled(file, root, value)
+        if (
+            "as default" in file.node_text(statement)
+            or " default" in file.node_text(statement).split("{")[-1]
+        ):
+            return None  # `export { handler as default }`: defined elsewhere
+    if "addEventListener(" in file.text and "scheduled" in file.text:
+        return None  # service-worker syntax
+    return False
+
+
+def _named_scheduled(file: SourceFile, root: Node) -> int | None:
+    for statement in root.named_children:
+        if statement.type != "export_statement" or any(
+            c.type == "default" for c in statement.children
+        ):
+            continue
+        declaration = statement.child_by_field_name("declaration")
+        if declaration is None:
+            continue
+        if declaration.type in ("function_declaration", "generator_function_declaration"):
+            name = declaration.child_by_field_name("name")
+            if name is not None and file.node_text(name) == "scheduled":
+                return file.position(name)[0]
+        if declaration.type in ("lexical_declaration", "variable_declaration"):
+            for declarator in declaration.named_children:
+                var = declarator.child_by_field_name("name")
+                if var is not None and file.node_text(var) == "scheduled":
+                    return file.position(var)[0]
+    return None

@@ -1,0 +1,146 @@
+"""File that does not parse
+
+## What
+A TypeScript, TSX, JavaScript or Python file that the compiler would reject because it does not
+parse, reported once, at its first error, with a short description.
+
+tree-sitter finds candidates fast, but its TypeScript and TSX grammars reject some valid code.
+So every tree-sitter error is confirmed by a second opinion before it is reported: the TypeScript
+parser itself (run by `node`, kept alive for the whole run, and asked only about the few files
+tree-sitter flags) and CPython's own compiler for Python. When node or the `typescript` package
+is not available, errors that fall on constructs the grammars are known to misread are dropped
+instead, so a finding is always one the TypeScript compiler (or CPython) would also report.
+
+## Why
+One broken statement stops a whole module from loading: an incomplete `if` in a Worker's
+`scheduled` handler made every cron run fail silently until someone read the file by hand.
+
+## How to fix
+Open the file at the reported line and complete or remove the broken construct; `tsc --noEmit`
+(or `python -m py_compile FILE`) shows the same error.
+
+## Example
+```ts
+async scheduled(event, env, ctx) {
+  if                                   // flagged: '(' expected
+    ctx.waitUntil(runScan(env, 'full'));
+}
+```
+Fixed: `if (event.cron === '0 2 * * *') { ... }`.
+
+Options: `node` (the node executable; empty to never run it), `typescript` (a directory holding
+the `typescript` package; by default the scanned project's own `node_modules/typescript`, then a
+per-user cache), `install_typescript` (fill that cache with `npm install typescript` when no copy
+is found).
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from checks.model import Finding, Severity
+from checks.rules._syntax_gaps import is_known_gap
+from checks.rules._typescript_parser import Diagnostic, typescript_diagnostics
+from checks.source import SourceFile, walk
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+ID = "syntax-error"
+TITLE = "File that does not parse"
+SEVERITY = Severity.ERROR
+VERSION = 1
+
+REMEDIATION = "Complete or remove the broken construct; the compiler reports the same error."
+
+
+@dataclass(frozen=True)
+class Options:
+    node: str = "node"
+    typescript: str = ""
+    install_typescript: bool = True
+
+
+def check(file: SourceFile, options: Options) -> list[Finding]:
+    if file.language == "python":
+        return _check_python(file)
+    tree = file.tree
+    if tree is None or not tree.root_node.has_error:
+        return []
+    error = first_error(tree.root_node)
+    if error is None:  # has_error with no error node: nothing to point at
+        return []
+    verdict = typescript_diagnostics(
+        file, options.node, options.typescript, options.install_typescript
+    )
+    if verdict is None:  # no second opinion available: fall back on the grammars' known gaps
+        if is_known_gap(file, error):
+            return []
+        description = describe(file, error)
+    elif not verdict:
+        return []  # the TypeScript parser accepts the file: a gap in the grammar
+    else:
+        description = verdict[0].message
+    return [file.finding(ID, SEVERITY, error, f"does not parse: {description}", REMEDIATION)]
+
+
+def first_error(root: Node) -> Node | None:
+    """The earliest ERROR or MISSING node, narrowed to the innermost one inside it: an outer
+    ERROR often spans the whole enclosing statement while the broken token sits further in."""
+    found = next((node for node in walk(root) if node.is_error or node.is_missing), None)
+    while found is not None and found.is_error:
+        inner = next(
+            (
+                node
+                for node in walk(found)
+                if node.id != found.id and (node.is_error or node.is_missing)
+            ),
+            None,
+        )
+        if inner is None:
+            break
+        found = inner
+    return found
+
+
+def describe(file: SourceFile, node: Node) -> str:
+    """A short description of a tree-sitter error, for when no compiler message is available."""
+    if node.is_missing:
+        return f"missing `{node.type}`"
+    text = " ".join(file.node_text(node).split())
+    if not text:
+        return "unexpected end of file"
+    return f"unexpected `{text[:40]}{'...' if len(text) > 40 else ''}`"
+
+
+def _check_python(file: SourceFile) -> list[Finding]:
+    """CPython decides; tree-sitter must agree, so syntax newer than the running interpreter
+    (which the grammar knows) is not reported as an error."""
+    tree = file.tree
+    if tree is None:
+        return []
+    legacy = any(
+        node.type in ("print_statement", "exec_statement") for node in walk(tree.root_node)
+    )
+    if not (tree.root_node.has_error or legacy):
+        return []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(file.text, file.path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        line = max(error.lineno or 1, 1)
+        column = max(error.offset or 1, 1)
+        message = error.msg or "invalid syntax"
+        return [
+            file.finding(ID, SEVERITY, (line, column), f"does not parse: {message}", REMEDIATION)
+        ]
+    except ValueError as error:  # NUL bytes in the source
+        return [file.finding(ID, SEVERITY, 1, f"does not parse: {error}", REMEDIATION)]
+    return []
+
+
+__all__ = ["ID", "SEVERITY", "TITLE", "Diagnostic", "Options", "check", "describe", "first_error"]
