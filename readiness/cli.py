@@ -9,7 +9,6 @@ import click
 
 from checks.cli import check
 from checks.cli_support import UserError, run
-from readiness.markdown_import import import_markdown
 from readiness.plans import plan_init
 from readiness.report_cli import gate, report
 from readiness.report_files import write_atomically
@@ -52,6 +51,8 @@ def plan() -> None:
 )
 def plan_import(markdown: Path, output: Path | None) -> None:
     """Turn a Markdown plan into a readiness.yaml skeleton; list what could not be placed."""
+    from readiness.markdown_import import import_markdown  # imported on use: keeps startup fast
+
     try:
         text = markdown.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

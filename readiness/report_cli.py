@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from checks.cli_support import UserError
-from readiness.gates.coverage import evaluate as evaluate_coverage
-from readiness.gates.result import GateContext, Status
-from readiness.plan import CoverageGate, PlanError, find_plan, load_plan
-from readiness.report import FORMATS, evaluate_and_write, render_markdown
-from readiness.report_model import Report
+
+if TYPE_CHECKING:
+    from readiness.report_model import Report
+
+# The modules behind these commands (pydantic models, Jinja2, GitPython) are imported when a
+# command runs, not when the CLI loads: `readiness check` runs as a pre-commit hook and must
+# start fast.
+FORMATS = ("md", "html", "json")
 
 REPORT_EXAMPLES = """\b
 Examples:
@@ -80,6 +82,10 @@ def report(
     step_summary: bool,
 ) -> None:
     """Evaluate the plan's gates and write the reports. Exit 0 all pass, 1 otherwise, 2 bad plan."""
+    from readiness.gates.result import GateContext, Status
+    from readiness.plan import PlanError, find_plan, load_plan
+    from readiness.report import evaluate_and_write
+
     chosen = _formats(formats)
     root = path.resolve()
     try:
@@ -102,6 +108,9 @@ def report(
 
 
 def _print_summary(result: Report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"{result.plan_name}: {result.status.value}", title_justify="left")
     table.add_column("criterion")
     table.add_column("status")
@@ -113,6 +122,8 @@ def _print_summary(result: Report) -> None:
 
 
 def _append_step_summary(result: Report) -> None:
+    from readiness.report import render_markdown
+
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         click.echo("readiness: --step-summary: GITHUB_STEP_SUMMARY is not set; skipped", err=True)
@@ -165,6 +176,10 @@ def gate_coverage(
     report_file: Path, total: float | None, paths: tuple[str, ...], fmt: str, root: Path
 ) -> None:
     """Check a coverage report against minimums. Exit 0 pass, 1 below a minimum, 2 bad input."""
+    from readiness.gates.coverage import evaluate as evaluate_coverage
+    from readiness.gates.result import GateContext, Status
+    from readiness.plan import CoverageGate
+
     minimums = dict(_path_minimum(value) for value in paths)
     if total is None and not minimums:
         raise click.UsageError("give --total and/or at least one --path GLOB=PERCENT")

@@ -91,3 +91,21 @@ class Report(_Model):
 
     def to_json_text(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
+
+
+def report_json_schema() -> dict[str, Any]:
+    schema = Report.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://example.invalid/readiness-toolkit/report.schema.json"
+    schema["title"] = "readiness report"
+    schema["description"] = (
+        "The JSON written by `readiness report` (readiness.json): one plan's criteria, each with "
+        "its gates' verdicts and evidence, git metadata and the trend over earlier runs."
+    )
+    return schema
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(report_json_schema(), indent=2))

@@ -1,0 +1,116 @@
+"""Evaluating a plan's criteria: parallel, ordered by `after`, bounded by time limits."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from readiness.gates.result import GateContext, Status
+from readiness.gates.runner import evaluate_criteria, evaluate_gate, time_limit
+from readiness.plan import Criterion, FilesGate, parse_plan_yaml
+
+PY = sys.executable
+
+
+def criteria(yaml_text: str) -> list[Criterion]:
+    return parse_plan_yaml(f"name: t\ncriteria:\n{yaml_text}").criteria
+
+
+def test_results_keep_the_plans_order_and_combine_gates(tmp_path: Path) -> None:
+    (tmp_path / "present.txt").write_text("x")
+    plan = criteria(
+        f"""
+  - id: both
+    title: Two gates, one fails
+    gate: {{kind: files, exist: [present.txt]}}
+    also: [{{kind: command, argv: ["{PY}", -c, "exit(4)"]}}]
+  - id: fine
+    title: Fine
+    gate: {{kind: files, exist: [present.txt]}}
+"""
+    )
+
+    results = evaluate_criteria(plan, GateContext(root=tmp_path))
+
+    assert [r.id for r in results] == ["both", "fine"]
+    assert [r.status for r in results] == [Status.FAIL, Status.PASS]
+    assert [g.status for g in results[0].gates] == [Status.PASS, Status.FAIL]
+    assert "exited 4" in results[0].summary
+    assert results[0].to_json()["gates"][1]["kind"] == "command"
+
+
+def test_after_runs_a_criterion_once_its_predecessor_is_done(tmp_path: Path) -> None:
+    write_slowly = "import time; time.sleep(0.3); open('written.txt', 'w')"
+    plan = criteria(
+        f"""
+  - id: reader
+    title: Reads what the writer wrote
+    gate: {{kind: files, exist: [written.txt]}}
+    after: [writer]
+  - id: writer
+    title: Writes a file slowly
+    gate: {{kind: command, argv: ["{PY}", -c, "{write_slowly}"]}}
+"""
+    )
+
+    results = evaluate_criteria(plan, GateContext(root=tmp_path), jobs=4)
+
+    assert [r.status for r in results] == [Status.PASS, Status.PASS]
+
+
+def test_a_cycle_in_after_is_reported_not_hung(tmp_path: Path) -> None:
+    plan = criteria(
+        """
+  - {id: a, title: A, gate: {kind: manual}, after: [b]}
+  - {id: b, title: B, gate: {kind: manual}, after: [a]}
+"""
+    )
+
+    results = evaluate_criteria(plan, GateContext(root=tmp_path))
+
+    assert [r.status for r in results] == [Status.ERROR, Status.ERROR]
+    assert "cycle" in results[0].summary
+
+
+def test_a_criterion_past_its_time_limit_is_an_error(tmp_path: Path) -> None:
+    plan = criteria(
+        f"""
+  - id: slow
+    title: Slow
+    timeout: 0.2
+    gate: {{kind: command, argv: ["{PY}", -c, "import time; time.sleep(5)"], timeout: 1}}
+  - id: quick
+    title: Quick
+    gate: {{kind: manual, signed_off: {{by: me, at: 2020-01-01}}}}
+"""
+    )
+
+    results = evaluate_criteria(plan, GateContext(root=tmp_path), jobs=1)
+
+    assert results[0].status == Status.ERROR
+    assert results[0].summary == "timed out after 0.2s"
+    assert results[1].status == Status.PASS
+
+
+def test_time_limits_follow_the_gates_own_timeouts() -> None:
+    plan = criteria(
+        """
+  - {id: a, title: A, gate: {kind: command, argv: [x], timeout: 10}}
+  - {id: b, title: B, gate: {kind: files, fresh: {argv: [x], timeout: 20}}}
+  - {id: c, title: C, gate: {kind: manual}, timeout: 3}
+  - {id: d, title: D, gate: {kind: monitor, launch: {startup_timeout: 5}}}
+  - {id: e, title: E, gate: {kind: manual}}
+"""
+    )
+
+    assert [time_limit(c) for c in plan] == [40, 50, 3, 605, 600]
+
+
+def test_a_crashing_gate_becomes_an_error_result(tmp_path: Path) -> None:
+    # Path.glob refuses absolute patterns: an exception inside the gate, not a verdict.
+    spec = FilesGate(kind="files", exist=["/etc/*"])
+
+    result = evaluate_gate(spec, GateContext(root=tmp_path))
+
+    assert result.status == Status.ERROR
+    assert result.summary.startswith("files gate crashed: ")
