@@ -1,0 +1,146 @@
+"""tsconfig files as the TypeScript compiler sees them: JSONC, with `extends` chains resolved.
+
+`extends` may name a relative file or a package in `node_modules` (found walking up from the
+config, as Node resolves it); `compilerOptions` merge base first, while `include`, `exclude` and
+`files` are inherited whole, relative to the config that wrote them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import json5
+
+DEFAULT_INCLUDE = ("**/*",)
+_MAX_DEPTH = 16
+
+
+class TsconfigError(ValueError):
+    """A tsconfig in the chain is missing or does not parse."""
+
+
+@dataclass
+class Effective:
+    """The merged view of one tsconfig: its options and which files it takes in."""
+
+    compiler_options: dict[str, Any] = field(default_factory=dict)
+    include: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] | None = None
+    files: tuple[str, ...] | None = None
+    base: Path = Path()  # the directory `include`/`files` are relative to
+    chain: list[Path] = field(default_factory=list)
+
+
+def read_jsonc(path: Path) -> dict[str, Any]:
+    try:
+        data = json5.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise TsconfigError(f"{path}: {error}") from None
+    if not isinstance(data, dict):
+        raise TsconfigError(f"{path}: not an object")
+    return data
+
+
+def resolve_extends(spec: str, directory: Path) -> Path | None:
+    """Where an `extends` value points, or None when it cannot be found."""
+    candidates: list[Path] = []
+    if spec.startswith((".", "/")):
+        target = (directory / spec).resolve()
+        candidates = [target, target.with_name(target.name + ".json")]
+    else:
+        for folder in (directory, *directory.parents):
+            package = folder / "node_modules" / spec
+            candidates += [package, package.with_name(package.name + ".json")]
+            manifest = package / "package.json"
+            if manifest.is_file():
+                try:
+                    declared = json.loads(manifest.read_text(encoding="utf-8")).get("tsconfig")
+                except (OSError, ValueError):
+                    declared = None
+                if isinstance(declared, str):
+                    candidates.append(package / declared)
+                candidates.append(package / "tsconfig.json")
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, list):
+        return tuple(item for item in value if isinstance(item, str))
+    return None
+
+
+def effective(path: Path, depth: int = 0) -> Effective:
+    """The merged config at `path`; raises TsconfigError for a missing base or bad JSON."""
+    if depth > _MAX_DEPTH:
+        raise TsconfigError(f"{path}: extends chain too deep (a cycle?)")
+    data = read_jsonc(path)
+    result = Effective(base=path.parent)
+    extends = data.get("extends")
+    bases = [extends] if isinstance(extends, str) else _strings(extends) or ()
+    for spec in bases:
+        found = resolve_extends(spec, path.parent)
+        if found is None:
+            raise TsconfigError(f"{path}: cannot find the base config '{spec}'")
+        inherited = effective(found, depth + 1)
+        result.compiler_options.update(inherited.compiler_options)
+        for name in ("include", "exclude", "files"):
+            if getattr(inherited, name) is not None:
+                setattr(result, name, getattr(inherited, name))
+                result.base = inherited.base
+        result.chain += inherited.chain
+    options = data.get("compilerOptions")
+    if isinstance(options, dict):
+        result.compiler_options.update(options)
+    own = {name: _strings(data.get(name)) for name in ("include", "exclude", "files")}
+    if any(value is not None for value in own.values()):
+        result.base = path.parent
+        for name, value in own.items():
+            if value is not None:
+                setattr(result, name, value)
+    result.chain.append(path)
+    return result
+
+
+def include_regex(pattern: str) -> re.Pattern[str]:
+    """A tsconfig `include` pattern (relative to its config) as a regex on relative paths. A
+    pattern whose last segment has no wildcard and no dot names a directory: everything below."""
+    pattern = pattern.removeprefix("./").rstrip("/")
+    last = pattern.rsplit("/", 1)[-1]
+    if "*" not in last and "?" not in last and "." not in last:
+        pattern = f"{pattern}/**/*" if pattern else "**/*"
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+def included(config: Effective, relative_paths: list[str]) -> list[str]:
+    """Which of `relative_paths` (POSIX, relative to `config.base`) the config takes in."""
+    if config.files is not None and config.include is None:
+        wanted = {name.removeprefix("./") for name in config.files}
+        return [path for path in relative_paths if path in wanted]
+    includes = [include_regex(p) for p in (config.include or DEFAULT_INCLUDE)]
+    excludes = [include_regex(p) for p in (config.exclude or ())]
+    return [
+        path
+        for path in relative_paths
+        if not path.startswith("../")
+        and any(rx.fullmatch(path) for rx in includes)
+        and not any(rx.fullmatch(path) for rx in excludes)
+    ]
