@@ -8,6 +8,7 @@ the whole input before it labels any line, so every line carries its final templ
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from typing import IO
 
@@ -60,6 +61,5 @@ def templates_command(source: IO[str], mode: str) -> None:
     lines: Iterable[str] = _lines(source)
     if mode == "raw":
         lines = HeaderStripper().messages(lines)
-    out = click.get_text_stream("stdout")
-    out.writelines(_json_lines(label_all(lines)))
-    out.flush()
+    sys.stdout.writelines(_json_lines(label_all(lines)))
+    sys.stdout.flush()

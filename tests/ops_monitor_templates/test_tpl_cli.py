@@ -1,0 +1,107 @@
+"""`ops-monitor templates` on real files and standard input, in process and as a real process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ops_monitor.cli import cli
+
+from .conftest import RunCli
+
+MESSAGES = [
+    "user ann logged in from 10.0.0.1",
+    "disk /dev/sda1 is 91% full",
+    "user bob logged in from 10.0.0.2",
+    "disk /dev/sdb2 is 97% full",
+    "user cy logged in from 10.0.0.3",
+    "disk /dev/sdc3 is 99% full",
+    "user dee logged in from 10.0.0.4",
+]
+
+
+def _objects(stdout: str) -> list[dict[str, str]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def test_a_file_gets_one_json_object_per_line_in_order(tmp_path: Path) -> None:
+    source = tmp_path / "messages.txt"
+    source.write_text("\n".join(MESSAGES) + "\n", encoding="utf-8")
+
+    done = CliRunner().invoke(cli, ["templates", str(source)])
+
+    assert done.exit_code == 0, done.output
+    objects = _objects(done.stdout)
+    assert [o["template"] for o in objects] == [
+        "user <*> logged in from <*>",
+        "disk <*> is <*>% full",
+    ] * 3 + ["user <*> logged in from <*>"]
+    assert objects[0]["template_id"] == objects[2]["template_id"]
+    assert objects[0]["template_id"] != objects[1]["template_id"]
+    assert all(set(o) == {"template_id", "template"} for o in objects)
+
+
+def test_standard_input_is_read_with_a_dash_or_no_file(run_cli: RunCli) -> None:
+    text = "\r\n".join(MESSAGES)
+
+    with_dash = run_cli("templates", "-", stdin=text)
+    without = run_cli("templates", stdin=text)
+
+    assert with_dash.returncode == without.returncode == 0
+    assert with_dash.stdout == without.stdout
+    assert len(_objects(with_dash.stdout)) == len(MESSAGES)
+    assert "\\r" not in with_dash.stdout
+
+
+def test_raw_mode_strips_headers_it_was_not_told_about() -> None:
+    lines = [
+        f"2024-05-0{i % 9 + 1} 10:00:0{i % 10} {'WARN' if i % 3 else 'INFO'} [pool-{i % 4}] "
+        f"app.Auth: {MESSAGES[i % len(MESSAGES)]}"
+        for i in range(40)
+    ]
+
+    runner = CliRunner()
+    raw = runner.invoke(cli, ["templates", "--mode", "raw"], input="\n".join(lines))
+    messages = "\n".join(MESSAGES[i % len(MESSAGES)] for i in range(40))
+    plain = runner.invoke(cli, ["templates", "-"], input=messages)
+
+    assert raw.exit_code == 0, raw.output
+    assert raw.stdout == plain.stdout
+    assert len(_objects(raw.stdout)) == 40
+
+
+def test_a_missing_file_is_a_one_line_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
+    done = run_cli("templates", str(tmp_path / "absent.log"))
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "absent.log" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_unknown_mode_is_a_usage_error(run_cli: RunCli) -> None:
+    done = run_cli("templates", "--mode", "json", stdin="x\n")
+
+    assert done.returncode == 2
+    assert "--mode" in done.stderr
+
+
+def test_undecodable_bytes_do_not_stop_the_run(tmp_path: Path) -> None:
+    source = tmp_path / "mixed.log"
+    source.write_bytes(b"ok line 1\n\xff\xfe broken 2\nok line 3\n")
+
+    done = CliRunner().invoke(cli, ["templates", str(source)])
+
+    assert done.exit_code == 0, done.output
+    assert len(_objects(done.stdout)) == 3
+
+
+def test_help_shows_examples() -> None:
+    done = CliRunner().invoke(cli, ["templates", "--help"])
+
+    assert done.exit_code == 0
+    assert "Examples:" in done.stdout
+    assert "--mode raw" in done.stdout
