@@ -1,0 +1,314 @@
+"""Imported package not declared in package.json
+
+## What
+A bare `import`, `export ... from`, `require(...)`, dynamic `import(...)` or `import type` in a
+package's sources or config files (`vitest.config.ts`, `rollup.config.mjs`, ...) whose package is
+declared neither in the nearest `package.json` (`dependencies`, `devDependencies`,
+`peerDependencies`, `optionalDependencies`) nor in the workspace root's. Node builtins, `node:`,
+`cloudflare:` and other scheme imports, relative imports, `#` subpath imports, the package's own
+name and tsconfig `paths` aliases (and `baseUrl` files) are fine; a type-only import is also
+satisfied by the matching `@types/` package. Deep imports count for their package:
+`@rollup/plugin-commonjs/dist/x` needs `@rollup/plugin-commonjs`.
+
+## Why
+An undeclared package works on the machine where it happens to be hoisted into `node_modules` and
+breaks in CI, in a fresh clone, or after an unrelated upgrade: the rollup plugins the bundle
+config imported were missing and blocked every test run.
+
+## How to fix
+Add the package to the `package.json` of the package that imports it (`npm install -D NAME -w
+PACKAGE` for build and test tooling), or remove the import.
+
+## Example
+```js
+// orchestrator/rollup.config.mjs
+import commonjs from '@rollup/plugin-commonjs';   // flagged: not in orchestrator/package.json
+```
+
+Options: `ignore` (package names never reported).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from checks.model import Finding, Severity
+from checks.repository import Repository
+from checks.rules._tsconfig import TsconfigError, effective
+from checks.source import SourceFile, walk
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+ID = "missing-dependency"
+TITLE = "Imported package not declared in package.json"
+SEVERITY = Severity.ERROR
+VERSION = 1
+FILES = ("*.ts", "*.mts", "*.cts", "*.tsx", "*.js", "*.jsx", "*.mjs", "*.cjs")
+PREFILTER = ("import", "require")
+MANIFEST_KEY = f"{ID}/manifest/{VERSION}"
+DEPENDENCY_FIELDS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies")
+
+NODE_BUILTINS = frozenset(
+    {
+        "assert",
+        "async_hooks",
+        "buffer",
+        "child_process",
+        "cluster",
+        "console",
+        "constants",
+        "crypto",
+        "dgram",
+        "diagnostics_channel",
+        "dns",
+        "domain",
+        "events",
+        "fs",
+        "http",
+        "http2",
+        "https",
+        "inspector",
+        "module",
+        "net",
+        "os",
+        "path",
+        "perf_hooks",
+        "process",
+        "punycode",
+        "querystring",
+        "readline",
+        "repl",
+        "stream",
+        "string_decoder",
+        "sys",
+        "timers",
+        "tls",
+        "trace_events",
+        "tty",
+        "url",
+        "util",
+        "v8",
+        "vm",
+        "wasi",
+        "worker_threads",
+        "zlib",
+    }
+)
+
+REMEDIATION = "Declare the package in the importing package's package.json, or remove the import."
+
+
+@dataclass(frozen=True)
+class Options:
+    ignore: tuple[str, ...] = ()
+
+
+def package_name(specifier: str) -> str:
+    """The package a bare specifier belongs to: `@scope/name/deep` -> `@scope/name`."""
+    parts = specifier.split("/")
+    return "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
+
+
+def is_bare(specifier: str) -> bool:
+    return bool(specifier) and not specifier.startswith((".", "/", "#")) and ":" not in specifier
+
+
+def types_package(name: str) -> str:
+    return f"@types/{name[1:].replace('/', '__')}" if name.startswith("@") else f"@types/{name}"
+
+
+def extract(file: SourceFile, options: Options) -> list[list[Any]] | None:
+    """The bare imports of a module: [specifier, line, column, type_only] (cached per content)."""
+    tree = file.tree
+    if tree is None or file.language == "python":
+        return None
+    found: list[list[Any]] = []
+    for node in walk(tree.root_node):
+        literal, type_only = _import_source(file, node)
+        if literal is None:
+            continue
+        specifier = file.node_text(literal)[1:-1]
+        if is_bare(specifier):
+            found.append([specifier, *file.position(literal), type_only])
+    return found or None
+
+
+def _import_source(file: SourceFile, node: Node) -> tuple[Node | None, bool]:
+    """The string literal a node imports from, and whether the import is type-only."""
+    kind = node.type
+    if kind in ("import_statement", "export_statement", "import_require_clause"):
+        source = node.child_by_field_name("source")
+        type_only = any(child.type == "type" for child in node.children)
+        return (source if source is not None and source.type == "string" else None), type_only
+    if kind == "call_expression":
+        function = node.child_by_field_name("function")
+        arguments = node.child_by_field_name("arguments")
+        if function is None or arguments is None:
+            return None, False
+        named = [child for child in arguments.named_children if child.type != "comment"]
+        is_loader = function.type == "import" or (
+            function.type == "identifier" and file.node_text(function) == "require"
+        )
+        if is_loader and len(named) == 1 and named[0].type == "string":
+            return named[0], False
+    return None, False
+
+
+def _read_manifest(file: SourceFile) -> dict[str, Any] | None:
+    try:
+        data = json.loads(file.text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    declared: list[str] = []
+    for field in DEPENDENCY_FIELDS:
+        entries = data.get(field)
+        if isinstance(entries, dict):
+            declared += [name for name in entries if isinstance(name, str)]
+    name = data.get("name")
+    return {
+        "name": name if isinstance(name, str) else "",
+        "declared": sorted(set(declared)),
+        "workspaces": "workspaces" in data,
+    }
+
+
+class _Context:
+    """Manifests, workspace roots and tsconfig aliases, each read once per run."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self._aliases: dict[str, tuple[list[str], list[Path]]] = {}
+        self._tsconfigs: dict[str, list[str]] = {}
+        for path in repo.matching("tsconfig*.json"):
+            self._tsconfigs.setdefault(posixpath.dirname(path), []).append(path)
+
+    def manifest(self, directory: str) -> dict[str, Any] | None:
+        path = posixpath.join(directory, "package.json") if directory else "package.json"
+        if not (self.repo.root / path).is_file():
+            return None
+        facts = self.repo.extract(path, MANIFEST_KEY, _read_manifest)
+        return facts if isinstance(facts, dict) else None
+
+    def package_dir(self, path: str) -> str | None:
+        directory = posixpath.dirname(path)
+        while True:
+            if self.manifest(directory) is not None:
+                return directory
+            if not directory:
+                return None
+            directory = posixpath.dirname(directory)
+
+    def workspace_root(self, package_dir: str) -> str | None:
+        directory = package_dir
+        while directory:
+            directory = posixpath.dirname(directory)
+            manifest = self.manifest(directory)
+            if manifest is not None and manifest["workspaces"]:
+                return directory
+            if (self.repo.root / directory / "pnpm-workspace.yaml").is_file():
+                return directory
+        return None
+
+    def aliases(self, directory: str) -> tuple[list[str], list[Path]]:
+        """tsconfig `paths` patterns and `baseUrl` directories declared in one directory."""
+        if directory not in self._aliases:
+            patterns: list[str] = []
+            base_urls: list[Path] = []
+            for config in self._tsconfigs.get(directory, []):
+                try:
+                    merged = effective(self.repo.root / config)
+                except TsconfigError:
+                    continue
+                options = merged.compiler_options
+                paths = options.get("paths")
+                if isinstance(paths, dict):
+                    patterns += [key for key in paths if isinstance(key, str)]
+                base_url = options.get("baseUrl")
+                if isinstance(base_url, str):
+                    base_urls.append((self.repo.root / config).parent / base_url)
+            self._aliases[directory] = (patterns, base_urls)
+        return self._aliases[directory]
+
+
+def _matches_alias(specifier: str, pattern: str) -> bool:
+    if "*" not in pattern:
+        return specifier == pattern
+    prefix, _star, suffix = pattern.partition("*")
+    return specifier.startswith(prefix) and specifier.endswith(suffix)
+
+
+_LOCAL_SUFFIXES = (
+    "",
+    ".ts",
+    ".tsx",
+    ".d.ts",
+    ".js",
+    ".jsx",
+    ".mjs",
+    ".json",
+    "/index.ts",
+    "/index.js",
+)
+
+
+def _is_alias(
+    context: _Context, path: str, package_dir: str, root: str | None, specifier: str
+) -> bool:
+    directories: list[str] = []
+    directory = posixpath.dirname(path)
+    while True:
+        directories.append(directory)
+        if directory == package_dir or not directory:
+            break
+        directory = posixpath.dirname(directory)
+    if root is not None:
+        directories.append(root)
+    for folder in directories:
+        patterns, base_urls = context.aliases(folder)
+        if any(_matches_alias(specifier, pattern) for pattern in patterns):
+            return True
+        for base in base_urls:
+            if any((base / f"{specifier}{suffix}").is_file() for suffix in _LOCAL_SUFFIXES):
+                return True
+    return False
+
+
+def check_repo(repo: Repository, options: Options) -> Iterator[Finding]:
+    context = _Context(repo)
+    for path, imports in sorted(repo.facts(ID).items()):
+        package_dir = context.package_dir(path)
+        if package_dir is None:
+            continue  # not inside an npm package
+        manifest = context.manifest(package_dir) or {}
+        root = context.workspace_root(package_dir)
+        root_manifest = context.manifest(root) if root is not None else None
+        declared = set(manifest.get("declared", [])) | {manifest.get("name", "")}
+        if root_manifest is not None:
+            declared |= set(root_manifest["declared"]) | {root_manifest["name"]}
+        for specifier, line, column, type_only in imports:
+            name = package_name(specifier)
+            if name in declared or name in options.ignore or name in NODE_BUILTINS:
+                continue
+            if (type_only or path.endswith(".d.ts")) and types_package(name) in declared:
+                continue
+            if _is_alias(context, path, package_dir, root, specifier):
+                continue
+            where = posixpath.join(package_dir, "package.json") if package_dir else "package.json"
+            if root is not None:
+                where += f" or the workspace root ({posixpath.join(root, 'package.json')})"
+            yield repo.finding(
+                ID,
+                SEVERITY,
+                path,
+                (line, column),
+                f"'{name}' is imported but not declared in {where}",
+                REMEDIATION,
+            )
