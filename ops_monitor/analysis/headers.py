@@ -17,6 +17,7 @@ instead, so an unusual line keeps its message.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -107,6 +108,7 @@ def fields(line: str, limit: int = MAX_HEADER_FIELDS) -> list[tuple[str, int]]:
     return found
 
 
+@functools.lru_cache(maxsize=8192)
 def kind_of(text: str) -> Kind:
     """Classify one field by its shape alone."""
     bare = text.strip("[]<>():,")
@@ -137,15 +139,22 @@ def candidate_ends(line: str) -> list[tuple[int, int]]:
     return ends
 
 
+def learn_header(lines: Sequence[str]) -> tuple[int, re.Pattern[str] | None]:
+    """How many fields the header of these lines has (0 when none), and a pattern for it."""
+    if not lines:
+        return 0, None
+    parsed = [[kind_of(text) for text, _ in fields(line)] for line in lines]
+    support: Counter[int] = Counter()
+    for kinds in parsed:
+        support.update({0, *(i for i, kind in enumerate(kinds, 1) if kind in ENDS_HEADER)})
+    needed = SHARE * len(lines)
+    header_fields = max(count for count, seen in support.items() if seen >= needed)
+    return header_fields, _layout_pattern(parsed, header_fields)
+
+
 def learn_header_fields(lines: Sequence[str]) -> int:
     """How many fields the header of these lines has (0 when they have none)."""
-    if not lines:
-        return 0
-    support: Counter[int] = Counter()
-    for line in lines:
-        support.update({count for count, _ in candidate_ends(line)})
-    needed = SHARE * len(lines)
-    return max(count for count, seen in support.items() if seen >= needed)
+    return learn_header(lines)[0]
 
 
 _KIND_PATTERNS = {
@@ -153,36 +162,30 @@ _KIND_PATTERNS = {
     Kind.NUMBER: r"\d+",
     Kind.SEPARATOR: "|".join(re.escape(s) for s in sorted(_SEPARATORS, key=len, reverse=True)),
     Kind.NAME: r"[^\s\[(<{]\S*:",
+    Kind.TIMESTAMP: rf"(?:{_TIMESTAMP.pattern})(?=\s)|\[[^\[\]]*\d[^\[\]]*\]:?",
+    Kind.BRACKET: r"\[(?:[^\[\]]|\[[^\[\]]*\])*\]:?|\((?:[^()]|\([^()]*\))*\):?|<[^<>]*>:?",
 }
 
 
-def _layout_pattern(lines: Sequence[str], header_fields: int) -> re.Pattern[str] | None:
+def _layout_pattern(parsed: Sequence[list[Kind]], header_fields: int) -> re.Pattern[str] | None:
     """One regular expression for the learned header, so most lines need a single match.
 
-    Each position accepts the kinds seen there in the learning lines; a line it does not fit
-    falls back to field-by-field parsing."""
+    Each position accepts the kinds seen there in the learning lines whose header ends at the
+    learned field; a line the pattern does not fit falls back to field-by-field parsing."""
     if header_fields == 0:
         return None
     seen: list[set[Kind]] = [set() for _ in range(header_fields)]
-    for line in lines:
-        found = fields(line, header_fields)
-        if len(found) == header_fields and kind_of(found[-1][0]) in ENDS_HEADER:
-            for position, (text, _) in enumerate(found):
-                seen[position].add(kind_of(text))
+    for kinds in parsed:
+        if len(kinds) >= header_fields and kinds[header_fields - 1] in ENDS_HEADER:
+            for position, kind in enumerate(kinds[:header_fields]):
+                seen[position].add(kind)
     parts = []
     for kinds in seen:
-        if not kinds:
-            return None
-        specific = [
-            _KIND_PATTERNS[k] for k in sorted(kinds, key=lambda k: k.value) if k in _KIND_PATTERNS
-        ]
-        if len(specific) == len(kinds):
-            parts.append(f"(?:{'|'.join(specific)})")
-        else:
+        if Kind.WORD in kinds:
             parts.append(f"(?:{_FIELD.pattern})")
-    last = sorted(seen[-1], key=lambda k: k.value)
-    if any(k not in _KIND_PATTERNS for k in last):
-        return None  # the end is a timestamp or bracket: only the careful path can tell
+        else:
+            ordered = sorted(kinds, key=lambda k: k.value)
+            parts.append(f"(?:{'|'.join(_KIND_PATTERNS[k] for k in ordered)})")
     return re.compile(r"\s*" + r"\s+".join(parts) + r"(?=\s|$)", re.VERBOSE)
 
 
@@ -219,7 +222,6 @@ class HeaderStripper:
 
     def _flush(self) -> Iterator[str]:
         pending, self._pending = self._pending, []
-        self.header_fields = learn_header_fields(pending)
-        self._layout = _layout_pattern(pending, self.header_fields)
+        self.header_fields, self._layout = learn_header(pending)
         for line in pending:
             yield strip_header(line, self.header_fields, self._layout)

@@ -96,7 +96,17 @@ def mask_token(token: str) -> str:
         return WILDCARD
     if _MAY_HOLD_VARIABLE.search(token) is None:
         return token
+    # The commonest variable is a plain number with punctuation around it: no regex needed.
+    core = token.rstrip(",;)]")
+    if core.lstrip("(-").replace(".", "", 1).isdigit() and core[0] in "(-0123456789":
+        head = "(" if core[0] == "(" else ""
+        return f"{head}{WILDCARD}{token[len(core) :]}"
     return _TOKEN_PATTERN.sub(_replace, token)
+
+
+def clear_cache() -> None:
+    """Forget the masked tokens remembered so far (for fair timing; masking is unchanged)."""
+    _cache.clear()
 
 
 class _TokenCache(dict[str, str]):
