@@ -1,0 +1,127 @@
+"""Every error the API answers, mapped to a status code in this one place, as `{"error": ...}`.
+
+Validation failures are 400 (not FastAPI's 422) and name the offending field; a failure inside the
+service is a 500 whose body carries no stack trace (the trace goes to the server log).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from ops_monitor.api.auth import Unauthorized
+from ops_monitor.models import IssueNotFoundError, ScanInProgressError, ScanResult
+
+log = logging.getLogger("ops_monitor.api")
+
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+class ScanBusyBody(ErrorBody):
+    running_scan_id: int
+
+
+class PayloadTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body exceeds the {limit}-byte limit")
+
+
+class ScanFailed(Exception):
+    """The service recorded the scan as failed; answered with 500 and the scan's own error."""
+
+    def __init__(self, result: ScanResult) -> None:
+        super().__init__(f"scan {result.id} failed: {result.error or 'unknown error'}")
+        self.scan_id = result.id
+
+
+class BadRequest(Exception):
+    """A body the route parsed itself (not through a pydantic model) is unusable."""
+
+
+def describe_validation(errors: Sequence[Any]) -> str:
+    """`scope: Input should be 'full' or 'incremental'`: the first problem, naming its field."""
+    if not errors:
+        return "invalid request"
+    first = errors[0]
+    location = [str(part) for part in first.get("loc", ())]
+    if location and location[0] in {"body", "query", "path", "header"}:
+        kind, field = location[0], ".".join(location[1:])
+        name = field if kind == "body" else f"{kind} parameter {field}"
+        name = name or kind
+    else:
+        name = ".".join(location) or "request"
+    extra = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{name}: {first.get('msg', 'invalid value')}{extra}"
+
+
+def _error(
+    status: int, message: str, *, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def validation(_: Request, error: RequestValidationError) -> JSONResponse:
+        return _error(400, describe_validation(error.errors()))
+
+    @app.exception_handler(BadRequest)
+    async def bad_request(_: Request, error: BadRequest) -> JSONResponse:
+        return _error(400, str(error))
+
+    @app.exception_handler(Unauthorized)
+    async def unauthorized(_: Request, error: Unauthorized) -> JSONResponse:
+        return _error(401, str(error), headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(IssueNotFoundError)
+    async def not_found(_: Request, error: IssueNotFoundError) -> JSONResponse:
+        return _error(404, str(error))
+
+    @app.exception_handler(ScanInProgressError)
+    async def busy(_: Request, error: ScanInProgressError) -> JSONResponse:
+        return _error(409, str(error), running_scan_id=error.running_scan_id)
+
+    @app.exception_handler(PayloadTooLarge)
+    async def too_large(_: Request, error: PayloadTooLarge) -> JSONResponse:
+        return _error(413, str(error))
+
+    @app.exception_handler(ScanFailed)
+    async def scan_failed(_: Request, error: ScanFailed) -> JSONResponse:
+        return _error(500, str(error), scan_id=error.scan_id)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        return _error(error.status_code, str(error.detail), headers=error.headers)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, error: Exception) -> JSONResponse:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=error)
+        return _error(500, f"internal error ({type(error).__name__}); see the monitor's log")
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer, so clients and fuzzers know."""
+    described = {
+        400: "Invalid request; the message names the field",
+        401: "Missing or wrong bearer token",
+        404: "No such resource",
+        409: "A scan is already running",
+        413: "Request body too large",
+        500: "The service failed",
+    }
+    return {
+        status: {
+            "model": ScanBusyBody if status == 409 else ErrorBody,
+            "description": described[status],
+        }
+        for status in statuses
+    }

@@ -1,0 +1,92 @@
+"""`POST /api/ops/logs`: producers push batches of records (a JSON array, or NDJSON).
+
+The size limit is enforced while the body streams in, so an oversized push is refused (413)
+without the server ever holding more than the limit in memory.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from ops_monitor.api.deps import MonitorService, get_service
+from ops_monitor.api.errors import BadRequest, PayloadTooLarge, error_responses
+from ops_monitor.api.log_batch import NotAnArray, parse_body
+
+router = APIRouter(tags=["logs"])
+
+
+class PushResult(BaseModel):
+    accepted: int
+    malformed: int
+    malformed_samples: list[str]
+
+
+_RECORD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "timestamp (ISO 8601 or Unix epoch s/ms) and message are required; "
+    "source, level and attributes are optional. "
+    "A record that does not fit is counted as malformed.",
+    "properties": {
+        "timestamp": {"anyOf": [{"type": "string"}, {"type": "number"}]},
+        "source": {"type": "string"},
+        "level": {"type": "string"},
+        "message": {"type": "string"},
+        "attributes": {"type": "object"},
+    },
+}
+_OPENAPI_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": _RECORD_SCHEMA}},
+            "application/x-ndjson": {
+                "schema": {"type": "string", "description": "one JSON record per line"}
+            },
+        },
+    }
+}
+
+
+def push_limit(request: Request) -> int:
+    return int(request.app.state.max_push_bytes)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/api/ops/logs",
+    response_model=PushResult,
+    openapi_extra=_OPENAPI_BODY,
+    responses=error_responses(400, 401, 413),
+)
+async def push_logs(
+    request: Request,
+    service: Annotated[MonitorService, Depends(get_service)],
+    limit: Annotated[int, Depends(push_limit)],
+) -> PushResult:
+    """Store pushed records for the next scan; malformed ones are counted, not fatal."""
+    body = await _read_limited(request, limit)
+    try:
+        batch = parse_body(body, request.headers.get("content-type", ""))
+    except NotAnArray as error:
+        raise BadRequest(str(error)) from error
+    accepted = await run_in_threadpool(service.ingest, batch.records) if batch.records else 0
+    return PushResult(
+        accepted=accepted, malformed=batch.malformed, malformed_samples=batch.malformed_samples
+    )

@@ -1,0 +1,40 @@
+"""`POST /api/ops/scan` runs a scan and answers with its result; `GET /api/ops/scans` lists them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from starlette.concurrency import run_in_threadpool
+
+from ops_monitor.api.deps import MonitorService, get_service
+from ops_monitor.api.errors import ScanFailed, error_responses
+from ops_monitor.models import ScanRequest, ScanResult
+
+router = APIRouter(tags=["scans"])
+
+API_TRIGGER = "api"
+
+
+@router.post(
+    "/api/ops/scan", response_model=ScanResult, responses=error_responses(400, 401, 409, 500)
+)
+async def scan(
+    request: ScanRequest, service: Annotated[MonitorService, Depends(get_service)]
+) -> ScanResult:
+    """Run a full or incremental scan now and wait for its result (409 while one runs)."""
+    result = await run_in_threadpool(
+        service.run_scan, request.scope, request.filters, trigger=API_TRIGGER
+    )
+    if result.status == "failed":
+        raise ScanFailed(result)
+    return result
+
+
+@router.get("/api/ops/scans", response_model=list[ScanResult], responses=error_responses(400, 401))
+async def recent_scans(
+    service: Annotated[MonitorService, Depends(get_service)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+) -> list[ScanResult]:
+    """The most recent scans, newest first."""
+    return await run_in_threadpool(service.recent_scans, limit)
