@@ -1,0 +1,79 @@
+"""Fixtures for the rule tests: real git repositories in tmp_path, audited by the real rules."""
+
+from __future__ import annotations
+
+import fnmatch
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import git
+import pytest
+
+from checks.model import Finding
+from checks.registry import Rule, get_rule
+from checks.repository import Repository
+from checks.source import SourceFile
+
+MakeRepo = Callable[[dict[str, str]], Path]
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> MakeRepo:
+    """Write files into a fresh git repository, commit them, and return its root."""
+
+    def make(files: dict[str, str]) -> Path:
+        root = tmp_path / "repo"
+        root.mkdir(exist_ok=True)
+        for relative, text in files.items():
+            path = root / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        repo = git.Repo.init(root)
+        repo.git.add(all=True)
+        repo.git.commit("-m", "fixture", "--no-gpg-sign", author="Test <test@example.com>")
+        return root
+
+    return make
+
+
+def _matches(rule: Rule, path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(path if "/" in p else name, p) for p in rule.files)
+
+
+def tracked_files(root: Path) -> list[str]:
+    return sorted(git.Repo(root).git.ls_files().splitlines())
+
+
+def audit_rule(root: Path, rule_id: str, options: object | None = None) -> list[Finding]:
+    """Run one registered rule over every tracked file of a repository, as the engine does:
+    per-file `check` on matching files, or `extract` then `check_repo` for repo rules."""
+    rule = get_rule(rule_id)
+    assert rule is not None, rule_id
+    chosen = options if options is not None else rule.default_options()
+    files = tracked_files(root)
+    sources: dict[str, SourceFile] = {}
+    for path in files:
+        data = (root / path).read_bytes()
+        sources[path] = SourceFile(path, root / path, data, data.decode("utf-8"))
+    targets = [path for path in files if _matches(rule, path)]
+    if rule.per_file:
+        found = [f for path in targets for f in rule.check(sources[path], chosen)]
+    else:
+        facts: dict[str, object] = {}
+        if rule.extract is not None:
+            for path in targets:
+                fact = rule.extract(sources[path], chosen)
+                if fact is not None:
+                    facts[path] = fact
+        repository = Repository(root, files, files, facts={rule.id: facts}, sources=sources)
+        found = list(rule.check_repo(repository, chosen))
+    return sorted(found, key=Finding.sort_key)
+
+
+def where(findings: list[Finding]) -> list[tuple[str, int]]:
+    return [(finding.path, finding.line) for finding in findings]
+
+
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -1,0 +1,158 @@
+"""missing-dependency: bare imports against the nearest package.json and the workspace root."""
+
+from __future__ import annotations
+
+import json
+
+from checks.rules.missing_dependency import is_bare, package_name, types_package
+
+from .conftest import MakeRepo, audit_rule, where
+
+
+def manifest(name: str, **fields: dict[str, str] | list[str]) -> str:
+    return json.dumps({"name": name, "version": "1.0.0", **fields}, indent=2)
+
+
+ROLLUP = """\
+import { defineConfig } from 'rollup';
+import resolve from '@rollup/plugin-node-resolve';
+import commonjs from '@rollup/plugin-commonjs/dist/es/index.js';
+import typescript from '@rollup/plugin-typescript';
+
+export default defineConfig({ plugins: [resolve(), commonjs(), typescript()] });
+"""
+
+
+def workspace(**extra: str) -> dict[str, str]:
+    files = {
+        "package.json": manifest(
+            "mono", workspaces=["orchestrator"], devDependencies={"typescript": "^5"}
+        ),
+        "orchestrator/package.json": manifest(
+            "@acme/orchestrator",
+            dependencies={"hono": "^4"},
+            devDependencies={"@rollup/plugin-typescript": "^12"},
+        ),
+        "orchestrator/rollup.config.mjs": ROLLUP,
+    }
+    files.update(extra)
+    return files
+
+
+def test_undeclared_rollup_plugins_are_reported_per_import(make_repo: MakeRepo) -> None:
+    root = make_repo(workspace())
+
+    findings = audit_rule(root, "missing-dependency")
+
+    assert where(findings) == [("orchestrator/rollup.config.mjs", line) for line in (1, 2, 3)]
+    assert (
+        "'@rollup/plugin-commonjs' is imported but not declared in orchestrator/package.json"
+        in findings[2].message
+    )
+    assert "workspace root (package.json)" in findings[2].message
+    assert findings[0].column == 30
+
+
+def test_every_dependency_field_and_the_workspace_root_count(make_repo: MakeRepo) -> None:
+    source = """\
+import { Hono } from 'hono';
+import { z } from 'zod';
+import ts from 'typescript';
+import { drizzle } from 'drizzle-orm/d1';
+export { thing } from 'left-pad';
+const lazy = await import('lodash-es');
+const legacy = require('chalk');
+import type { Config } from 'prettier';
+import type { ExecutionContext } from '@cloudflare/workers-types';
+import self from '@acme/orchestrator/utils';
+"""
+    files = workspace(**{"orchestrator/worker/index.ts": source})
+    files["orchestrator/package.json"] = manifest(
+        "@acme/orchestrator",
+        dependencies={"hono": "^4", "drizzle-orm": "^0.36"},
+        devDependencies={"@rollup/plugin-typescript": "^12", "zod": "^3", "rollup": "^4"},
+        peerDependencies={"left-pad": "*", "@rollup/plugin-node-resolve": "^15"},
+        optionalDependencies={"lodash-es": "*", "@rollup/plugin-commonjs": "^28", "chalk": "^5"},
+    )
+    files["package.json"] = manifest(
+        "mono",
+        workspaces=["orchestrator"],
+        devDependencies={
+            "typescript": "^5",
+            "@types/prettier": "^3",
+            "@cloudflare/workers-types": "^4",
+        },
+    )
+    root = make_repo(files)
+
+    assert audit_rule(root, "missing-dependency") == []
+
+
+def test_builtins_schemes_relative_and_aliases_are_fine(make_repo: MakeRepo) -> None:
+    source = """\
+import fs from 'fs';
+import { readFile } from 'fs/promises';
+import crypto from 'node:crypto';
+import { DurableObject } from 'cloudflare:workers';
+import { helper } from './helper';
+import { App } from '@/App';
+import { config } from '~config';
+import local from 'src/local';
+import internal from '#internal/x';
+"""
+    tsconfig = """\
+{
+  // aliases
+  "compilerOptions": {
+    "baseUrl": ".",
+    "paths": { "@/*": ["./src/*"], "~config": ["./config.ts"] },
+  },
+}
+"""
+    files = workspace(
+        **{
+            "orchestrator/worker/index.ts": source,
+            "orchestrator/tsconfig.json": tsconfig,
+            "orchestrator/src/local.ts": "export default 1;\n",
+        }
+    )
+    files["orchestrator/rollup.config.mjs"] = "export default {};\n"
+    root = make_repo(files)
+
+    assert audit_rule(root, "missing-dependency") == []
+
+
+def test_type_imports_need_the_package_or_its_types(make_repo: MakeRepo) -> None:
+    source = "import type { Request } from 'express';\nimport type { Foo } from '@scope/pkg';\n"
+    files = workspace(**{"orchestrator/a.ts": source})
+    files["orchestrator/rollup.config.mjs"] = "export default {};\n"
+    files["orchestrator/package.json"] = manifest("o", devDependencies={"@types/scope__pkg": "*"})
+    root = make_repo(files)
+
+    findings = audit_rule(root, "missing-dependency")
+
+    assert where(findings) == [("orchestrator/a.ts", 1)]
+    assert "'express'" in findings[0].message
+
+
+def test_files_outside_any_package_and_standalone_packages(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "scripts/tool.js": "const yaml = require('js-yaml');\n",
+            "lib/package.json": manifest("lib"),
+            "lib/index.js": "import yaml from 'js-yaml';\n",
+        }
+    )
+
+    findings = audit_rule(root, "missing-dependency")
+
+    assert where(findings) == [("lib/index.js", 1)]
+    assert findings[0].message == "'js-yaml' is imported but not declared in lib/package.json"
+
+
+def test_specifier_helpers() -> None:
+    assert package_name("@rollup/plugin-commonjs/dist/x") == "@rollup/plugin-commonjs"
+    assert package_name("lodash/fp") == "lodash"
+    assert types_package("@scope/pkg") == "@types/scope__pkg"
+    assert types_package("express") == "@types/express"
+    assert [is_bare(s) for s in ("./x", "node:fs", "#a", "a")] == [False, False, False, True]

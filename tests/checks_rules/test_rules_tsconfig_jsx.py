@@ -1,0 +1,149 @@
+"""tsconfig-jsx: effective compilerOptions (extends resolved) against the .tsx files included."""
+
+from __future__ import annotations
+
+import json
+
+from checks.registry import get_rule
+from checks.repository import Repository
+from checks.rules.tsconfig_jsx import ID, SEVERITY, Options, add_jsx, fix
+
+from .conftest import MakeRepo, audit_rule, tracked_files, where
+
+APP = "export const App = () => <main />;\n"
+APP_CONFIG = """\
+{
+  // the dashboard
+  "extends": "./tsconfig.base.json",
+  "compilerOptions": {
+    "lib": ["ES2022", "DOM"], // browser globals
+    "strict": true,
+  },
+  "include": ["src/**/*.ts", "src/**/*.tsx"],
+}
+"""
+BASE = '{ "compilerOptions": { "target": "ES2022" } }\n'
+
+
+def test_tsx_included_without_jsx_is_reported_at_compiler_options(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {"tsconfig.app.json": APP_CONFIG, "tsconfig.base.json": BASE, "src/App.tsx": APP}
+    )
+
+    findings = audit_rule(root, "tsconfig-jsx")
+
+    assert where(findings) == [("tsconfig.app.json", 4)]
+    assert "src/App.tsx" in findings[0].message
+    assert '"jsx"' in findings[0].message
+
+
+def test_jsx_set_in_a_relative_base_is_enough(make_repo: MakeRepo) -> None:
+    base = '{ "compilerOptions": { "jsx": "react-jsx" } }\n'
+    root = make_repo(
+        {"tsconfig.app.json": APP_CONFIG, "tsconfig.base.json": base, "src/App.tsx": APP}
+    )
+
+    assert audit_rule(root, "tsconfig-jsx") == []
+
+
+def test_extends_resolves_packages_in_node_modules(make_repo: MakeRepo) -> None:
+    config = '{ "extends": "@acme/tsconfig/react", "include": ["src"] }\n'
+    root = make_repo(
+        {
+            "web/tsconfig.json": config,
+            "web/src/App.tsx": APP,
+            "node_modules/@acme/tsconfig/react.json": '{"compilerOptions": {"jsx": "preserve"}}',
+        }
+    )
+    assert audit_rule(root, "tsconfig-jsx") == []
+
+    (root / "node_modules/@acme/tsconfig/react.json").write_text('{ "compilerOptions": {} }')
+    assert where(audit_rule(root, "tsconfig-jsx")) == [("web/tsconfig.json", 1)]
+
+
+def test_package_extends_through_the_tsconfig_field(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "tsconfig.json": '{ "extends": "@acme/base" }\n',
+            "src/App.tsx": APP,
+            "node_modules/@acme/base/package.json": '{"name": "@acme/base","tsconfig": "cfg.json"}',
+            "node_modules/@acme/base/cfg.json": '{ "compilerOptions": { "jsx": "react" } }',
+        }
+    )
+
+    assert audit_rule(root, "tsconfig-jsx") == []
+
+
+def test_configs_that_include_no_tsx_are_fine(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "tsconfig.json": '{"files": [], "references": [{"path": "./tsconfig.worker.json"}]}',
+            "tsconfig.worker.json": '{ "include": ["worker/**/*.ts"] }',
+            "tsconfig.excl.json": '{ "include": ["src"], "exclude": ["src/legacy"] }',
+            "worker/index.ts": "export {};\n",
+            "src/legacy/Old.tsx": APP,
+            "src/new.ts": "export {};\n",
+        }
+    )
+
+    assert audit_rule(root, "tsconfig-jsx") == []
+
+
+def test_a_base_that_others_extend_is_not_a_project(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "tsconfig.base.json": BASE,
+            "web/tsconfig.json": (
+                '{"extends": "../tsconfig.base.json", "compilerOptions": {"jsx": "react-jsx"}}'
+            ),
+            "web/App.tsx": APP,
+        }
+    )
+
+    assert audit_rule(root, "tsconfig-jsx") == []
+
+
+def test_an_unresolvable_base_is_not_guessed_about(make_repo: MakeRepo) -> None:
+    root = make_repo({"tsconfig.json": '{ "extends": "@missing/config" }', "App.tsx": APP})
+
+    assert audit_rule(root, "tsconfig-jsx") == []
+
+
+def test_fix_adds_jsx_and_keeps_comments_and_formatting(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {"tsconfig.app.json": APP_CONFIG, "tsconfig.base.json": BASE, "src/App.tsx": APP}
+    )
+    [finding] = audit_rule(root, "tsconfig-jsx")
+    rule = get_rule("tsconfig-jsx")
+    assert rule is not None
+    assert rule.fix is not None
+    files = tracked_files(root)
+
+    changed = rule.fix(Repository(root, files, files), finding, Options())
+
+    assert changed
+    text = (root / "tsconfig.app.json").read_text()
+    assert text == APP_CONFIG.replace(
+        '"compilerOptions": {\n', '"compilerOptions": {\n    "jsx": "react-jsx",\n'
+    )
+    assert audit_rule(root, "tsconfig-jsx") == []
+
+
+def test_fix_handles_inline_empty_and_absent_compiler_options() -> None:
+    inline = add_jsx('{ "compilerOptions": { "strict": true } }', "react-jsx")
+    empty = add_jsx('{\n  "compilerOptions": {}\n}\n', "react-jsx")
+    absent = add_jsx('{\n  "include": ["src"]\n}\n', "react-jsx")
+
+    for text in (inline, empty, absent):
+        assert json.loads(text)["compilerOptions"]["jsx"] == "react-jsx"
+    assert inline == '{ "compilerOptions": { "jsx": "react-jsx", "strict": true } }'
+    assert absent.startswith('{\n  "compilerOptions": { "jsx": "react-jsx" },\n  "include"')
+
+
+def test_fix_refuses_to_write_what_it_cannot_read_back(make_repo: MakeRepo) -> None:
+    root = make_repo({"tsconfig.json": '{ "include": ["src"] ', "src/App.tsx": APP})
+    files = tracked_files(root)
+    finding = Repository(root, files, files).finding(ID, SEVERITY, "tsconfig.json", 1, "no jsx")
+
+    assert fix(Repository(root, files, files), finding, Options()) is False
+    assert (root / "tsconfig.json").read_text() == '{ "include": ["src"] '
