@@ -36,7 +36,7 @@ from readiness.report_trend import trend_chart
 FORMATS = ("md", "html", "json")
 HISTORY_FILE = "history.json"
 HISTORY_LIMIT = 100
-REPORT_NAME = "readiness"
+REPORT_NAME = "report"
 
 
 @dataclass(frozen=True)

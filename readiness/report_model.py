@@ -99,7 +99,7 @@ def report_json_schema() -> dict[str, Any]:
     schema["$id"] = "https://example.invalid/readiness-toolkit/report.schema.json"
     schema["title"] = "readiness report"
     schema["description"] = (
-        "The JSON written by `readiness report` (readiness.json): one plan's criteria, each with "
+        "The JSON written by `readiness report` (report.json): one plan's criteria, each with "
         "its gates' verdicts and evidence, git metadata and the trend over earlier runs."
     )
     return schema

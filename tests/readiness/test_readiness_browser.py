@@ -114,7 +114,7 @@ def test_html_report_renders_every_criterion_without_console_errors(
             plan, tmp_path / "readiness.yaml", tmp_path, out, ["html"], context=context
         )
 
-    browser.get((out / "readiness.html").as_uri())
+    browser.get((out / "report.html").as_uri())
 
     shown = browser.find_elements(By.CSS_SELECTOR, "[data-criterion]")
     assert [e.get_attribute("data-criterion") for e in shown] == [c.id for c in plan.criteria]

@@ -95,7 +95,7 @@ def test_json_report_validates_against_the_published_schema(
     evaluate(repo_root, tmp_path / "out")
     published = json.loads(schema_path("report.schema.json").read_text())
 
-    document = json.loads((tmp_path / "out" / "readiness.json").read_text())
+    document = json.loads((tmp_path / "out" / "report.json").read_text())
 
     assert published == report_json_schema()
     jsonschema.validate(document, published)
@@ -143,14 +143,14 @@ def test_a_report_that_cannot_be_placed_leaves_complete_files_only(
     out = tmp_path / "out"
     evaluate(repo_root, out)
     names = sorted(p.name for p in out.iterdir())
-    (out / "readiness.html").unlink()
-    (out / "readiness.html").mkdir()  # a folder where the HTML should go
+    (out / "report.html").unlink()
+    (out / "report.html").mkdir()  # a folder where the HTML should go
 
     with pytest.raises(IsADirectoryError):
         evaluate(repo_root, out)
 
     assert sorted(p.name for p in out.iterdir()) == names  # no temporary left behind
-    assert json.loads((out / "readiness.json").read_text())["plan_name"] == "Demo <plan>"
+    assert json.loads((out / "report.json").read_text())["plan_name"] == "Demo <plan>"
 
 
 def test_atomic_writer_creates_folders(tmp_path: Path) -> None:
@@ -228,7 +228,7 @@ def test_report_outside_git_has_no_git_section(tmp_path: Path) -> None:
     assert report.plan_source == "/elsewhere/plan.yaml"
     assert "commit" not in render_markdown(report)
     paths = write_reports(report, tmp_path / "out", ["json"])
-    assert [p.name for p in paths] == ["readiness.json", HISTORY_FILE]
+    assert [p.name for p in paths] == ["report.json", HISTORY_FILE]
     assert json.loads(render_json(report))["git"] is None
 
 
@@ -263,12 +263,12 @@ def test_cli_report_exit_1_on_failure_and_writes_every_format(
     assert status == 1
     assert sorted(p.name for p in (repo_root / "reports").iterdir()) == [
         HISTORY_FILE,
-        "readiness.html",
-        "readiness.json",
-        "readiness.md",
+        "report.html",
+        "report.json",
+        "report.md",
     ]
     assert "bad" in output
-    assert f"wrote {repo_root / 'reports' / 'readiness.md'}" in output
+    assert f"wrote {repo_root / 'reports' / 'report.md'}" in output
 
 
 def test_cli_report_exit_0_when_everything_passes(
@@ -286,8 +286,8 @@ def test_cli_report_exit_0_when_everything_passes(
     )
 
     assert status == 0
-    assert (tmp_path / "o" / "readiness.md").is_file()
-    assert not (tmp_path / "o" / "readiness.html").exists()
+    assert (tmp_path / "o" / "report.md").is_file()
+    assert not (tmp_path / "o" / "report.html").exists()
     assert summary.read_text().startswith("## ✅ Readiness: ok")
 
 
