@@ -11,7 +11,7 @@ import git
 import pytest
 
 from checks.model import Finding
-from checks.registry import Rule, get_rule
+from checks.registry import Rule, get_rule, rules
 from checks.repository import Repository
 from checks.source import SourceFile
 
@@ -47,18 +47,29 @@ def tracked_files(root: Path) -> list[str]:
 
 
 def audit_rule(root: Path, rule_id: str, options: object | None = None) -> list[Finding]:
-    """Run one registered rule over every tracked file of a repository, as the engine does:
-    per-file `check` on matching files, or `extract` then `check_repo` for repo rules."""
+    """Run one registered rule over every tracked file of a repository."""
     rule = get_rule(rule_id)
     assert rule is not None, rule_id
+    return run_rule(rule, root, tracked_files(root), options)
+
+
+def audit_files(root: Path, files: list[str]) -> list[Finding]:
+    """Every registered rule, with default options, over the given files."""
+    found = [f for rule in rules() for f in run_rule(rule, root, files, None)]
+    return sorted(found, key=Finding.sort_key)
+
+
+def run_rule(rule: Rule, root: Path, files: list[str], options: object | None) -> list[Finding]:
+    """One rule as the engine runs it: per-file `check` on matching files that pass the
+    prefilter, or `extract` on matching files then `check_repo` for repo rules."""
     chosen = options if options is not None else rule.default_options()
-    files = tracked_files(root)
     sources: dict[str, SourceFile] = {}
     for path in files:
         data = (root / path).read_bytes()
         sources[path] = SourceFile(path, root / path, data, data.decode("utf-8"))
     targets = [path for path in files if _matches(rule, path)]
     if rule.per_file:
+        targets = [p for p in targets if not rule.prefilter or sources[p].mentions(rule.prefilter)]
         found = [f for path in targets for f in rule.check(sources[path], chosen)]
     else:
         facts: dict[str, object] = {}
