@@ -43,7 +43,7 @@ class ThreadRunLock:
 
 
 class FileRunLock:
-    """An OS file lock (flock): the kernel releases it if the holder dies, so it never goes stale."""
+    """An OS file lock (flock): the kernel drops it when the holder dies, so it never goes stale."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -76,8 +76,9 @@ class AdvisoryRunLock:
         with self.engine.connect() as connection:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             acquired = bool(
-                connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
-                .scalar_one()
+                connection.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
+                ).scalar_one()
             )
             try:
                 yield acquired
