@@ -16,7 +16,8 @@ the scan history, so it works even when the scheduler process is the thing that 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -96,3 +97,21 @@ def cron_status(
         late=any(health.late for health in healths),
         schedules=healths,
     )
+
+
+class CronView:
+    """The configured schedules, the grace and the clock: everything a cron status needs besides
+    the scan history. `ops-monitor serve` puts one on `app.state.cron` for `GET /api/ops/cron`."""
+
+    def __init__(
+        self,
+        schedules: list[Schedule],
+        grace: timedelta = DEFAULT_GRACE,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.schedules = schedules
+        self.grace = grace
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def status(self, history: ScanHistory) -> CronStatus:
+        return cron_status(self.schedules, history, self.clock(), self.grace)
