@@ -9,6 +9,7 @@ file, so confirming a handful of files costs one interpreter start, not one per 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -61,6 +62,7 @@ class _Server:
     """A running `node` that parses with one copy of `typescript`."""
 
     def __init__(self, node: str, typescript: Path) -> None:
+        self.pid = os.getpid()  # a forked worker must start its own: pipes are not shareable
         self._lock = threading.Lock()
         self._process = subprocess.Popen(
             [node, "-e", _SERVER, str(typescript)],
@@ -90,7 +92,8 @@ class _Server:
 
     def close(self) -> None:
         if self._process.stdin is not None:
-            self._process.stdin.close()
+            with contextlib.suppress(OSError):  # node exited (a typescript that failed to load)
+                self._process.stdin.close()
         try:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover - node ignores EOF only if wedged
@@ -165,7 +168,8 @@ def _install(prefix: Path) -> Path | None:
 def _server(node: str, typescript: Path) -> _Server | None:
     key = (node, typescript)
     with _servers_lock:
-        if key not in _servers:
+        known = _servers.get(key)
+        if key not in _servers or (known is not None and known.pid != os.getpid()):
             executable = shutil.which(node)
             _servers[key] = _Server(executable, typescript) if executable else None
         return _servers[key]
