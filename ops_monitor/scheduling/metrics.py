@@ -7,6 +7,9 @@ longer than the gap between ticks.
 
 from __future__ import annotations
 
+from typing import ClassVar
+from weakref import WeakKeyDictionary
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # Scans take seconds to many minutes; buckets span both.
@@ -15,6 +18,19 @@ _DURATION_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
 class SchedulerMetrics:
     """Runs by schedule and outcome, their duration, the last success and the skipped ticks."""
+
+    _by_registry: ClassVar[WeakKeyDictionary[CollectorRegistry, SchedulerMetrics]] = (
+        WeakKeyDictionary()
+    )
+
+    @classmethod
+    def on(cls, registry: CollectorRegistry) -> SchedulerMetrics:
+        """The scheduler metrics of `registry`, created once: a registry refuses duplicates, and a
+        restarted scheduler in the same process must keep counting on the same series."""
+        metrics = cls._by_registry.get(registry)
+        if metrics is None:
+            metrics = cls._by_registry[registry] = cls(registry)
+        return metrics
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.runs = Counter(

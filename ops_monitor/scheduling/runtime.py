@@ -1,0 +1,152 @@
+"""Assemble a scheduler from configuration, and run it inside `ops-monitor serve`.
+
+Both `ops-monitor serve` (through `scheduler_lifespan`) and `ops-monitor scheduler` build the loop
+here, so the two ways of running it cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Engine
+
+from ops_monitor.scheduler import (
+    DEFAULT_STARTING_DEADLINE,
+    Clock,
+    ScanService,
+    Scheduler,
+    Sleeper,
+    utc_now,
+)
+from ops_monitor.scheduling.locks import run_lock_for
+from ops_monitor.scheduling.metrics import SchedulerMetrics
+from ops_monitor.scheduling.schedules import Schedule, parse_schedules
+from ops_monitor.scheduling.status import DEFAULT_GRACE, CronView
+
+_STOP_TIMEOUT_SECONDS = 30.0
+
+
+class HasEngine(Protocol):
+    @property
+    def engine(self) -> Engine: ...
+
+
+class SchedulerSettings(Protocol):
+    """What the scheduler reads from `ops_monitor.config.Settings`."""
+
+    @property
+    def schedules(self) -> Mapping[str, str]: ...
+
+
+def _seconds(settings: object, name: str, default: timedelta) -> timedelta:
+    value = getattr(settings, name, None)
+    return default if value is None else timedelta(seconds=float(value))
+
+
+def starting_deadline(settings: object) -> timedelta:
+    return _seconds(settings, "starting_deadline_seconds", DEFAULT_STARTING_DEADLINE)
+
+
+def late_grace(settings: object) -> timedelta:
+    return _seconds(settings, "cron_grace_seconds", DEFAULT_GRACE)
+
+
+def scheduler_enabled(settings: object) -> bool:
+    return bool(getattr(settings, "scheduler_enabled", True))
+
+
+def configure_logging() -> None:
+    """Send the scheduler's JSON lines to stderr, one per line, when nothing else handles them."""
+    log = logging.getLogger("ops_monitor.scheduler")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def build_scheduler(
+    service: ScanService,
+    store: HasEngine,
+    schedules: list[Schedule],
+    *,
+    registry: CollectorRegistry,
+    settings: object = None,
+    clock: Clock = utc_now,
+    sleep: Sleeper | None = None,
+    lock_namespace: str = "default",
+) -> Scheduler:
+    """A scheduler on `service`, locking on the store's database and closing its connections."""
+    engine = store.engine
+    return Scheduler(
+        service,
+        schedules,
+        metrics=SchedulerMetrics.on(registry),
+        lock=run_lock_for(engine, lock_namespace),
+        clock=clock,
+        sleep=sleep,
+        starting_deadline=starting_deadline(settings),
+        after_run=engine.dispose,
+    )
+
+
+class SchedulerThread:
+    """The loop on a daemon thread, stopped and joined on request."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+        self.thread = threading.Thread(target=scheduler.run, name="ops-monitor-scheduler")
+        self.thread.daemon = True
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self, timeout: float = _STOP_TIMEOUT_SECONDS) -> None:
+        self.scheduler.stop()
+        self.thread.join(timeout)
+
+
+def scheduler_lifespan(
+    settings: SchedulerSettings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> Callable[[object], AbstractAsyncContextManager[None]]:
+    """A lifespan hook for `create_app(..., lifespans=[...])`: publishes the cron view for
+    `GET /api/ops/cron` and runs the loop on the app's own service (so scans it starts are
+    broadcast, and a manual scan and a tick never overlap) for as long as the app lives."""
+    schedules = parse_schedules(settings.schedules)
+
+    @asynccontextmanager
+    async def lifespan(app: object) -> AsyncIterator[None]:
+        state = app.state  # type: ignore[attr-defined]
+        state.cron = CronView(schedules, late_grace(settings), clock)
+        if not scheduler_enabled(settings) or not schedules:
+            yield
+            return
+        configure_logging()
+        service = state.service
+        runner = SchedulerThread(
+            build_scheduler(
+                service,
+                service.store,
+                schedules,
+                registry=state.registry,
+                settings=settings,
+                clock=clock,
+            )
+        )
+        runner.start()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(runner.stop)
+
+    return lifespan
