@@ -93,10 +93,16 @@ def advisory_key(namespace: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def run_lock_for(engine: Engine, namespace: str = "default") -> RunLock:
-    """The lock that fits the database: advisory on PostgreSQL, a file beside a SQLite file."""
+def run_lock_for(engine: Engine, namespace: str | None = None) -> RunLock:
+    """The lock that fits the database: advisory on PostgreSQL, a file beside a SQLite file.
+
+    Advisory locks are per database, not per schema, so the default namespace includes the
+    connection options (where a search path is set): monitors in different schemas stay apart.
+    """
     url = engine.url
     if url.get_backend_name() == "postgresql":
+        if namespace is None:
+            namespace = f"{url.database}?{url.query.get('options', '')}"
         return AdvisoryRunLock(engine, namespace)
     database = url.database or ""
     if url.get_backend_name() == "sqlite" and database not in ("", ":memory:"):

@@ -82,7 +82,7 @@ def build_scheduler(
     settings: object = None,
     clock: Clock = utc_now,
     sleep: Sleeper | None = None,
-    lock_namespace: str = "default",
+    lock_namespace: str | None = None,
 ) -> Scheduler:
     """A scheduler on `service`, locking on the store's database and closing its connections."""
     engine = store.engine

@@ -1,9 +1,10 @@
 """Cron schedules, validated when configuration loads and evaluated in UTC only.
 
 Every time here is a timezone-aware UTC datetime: cron expressions are matched against UTC wall
-time, so neither the host's time zone nor a DST change can move a run. A schedule's name is the
-scope of the scan it starts (`full` or `incremental`); when both fire in the same minute the full
-scan wins, because it covers everything the incremental one would read.
+time, so neither the host's time zone nor a DST change can move a run. A schedule is configured
+as `name: "cron"` (the name is then the scope it scans, `full` or `incremental`) or as
+`name: {cron: "...", scope: "..."}`. When several fire in the same minute the full scan wins,
+because it covers everything an incremental one would read.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import get_args
+from typing import cast, get_args
 
 from cronsim import CronSim, CronSimError
 
@@ -36,15 +37,11 @@ class Schedule:
 
     name: str
     expression: str
+    scope: Scope
 
     @property
-    def scope(self) -> Scope:
-        scope: Scope = "full" if self.name == "full" else "incremental"
-        return scope
-
-    @property
-    def priority(self) -> int:
-        return _PRIORITY[self.name]
+    def priority(self) -> tuple[int, str]:
+        return (_PRIORITY[self.scope], self.name)
 
     def next_fire(self, after: datetime) -> datetime:
         """The first firing strictly after `after`."""
@@ -78,15 +75,23 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def parse_schedule(name: str, expression: object) -> Schedule:
+def parse_schedule(name: str, value: object) -> Schedule:
     """Validate one configured schedule, naming it and the bad field on error."""
-    if name not in _SCOPES:
+    scope: object = name
+    expression = value
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - {"cron", "scope"})
+        if unknown:
+            raise ScheduleError(f"schedule {name!r}: unknown key {unknown[0]!r} (cron, scope)")
+        expression = value.get("cron")
+        scope = value.get("scope", name)
+    if scope not in _SCOPES:
         raise ScheduleError(
-            f"schedule {name!r}: unknown name; a schedule is named after the scope it scans "
-            f"({' or '.join(_SCOPES)})"
+            f"schedule {name!r}: unknown scope {scope!r}; name the schedule after the scope it "
+            f"scans or give its scope ({' or '.join(_SCOPES)})"
         )
     if not isinstance(expression, str):
-        raise ScheduleError(f"schedule {name!r}: expected a cron expression string")
+        raise ScheduleError(f"schedule {name!r}: cron: expected a cron expression string")
     fields = expression.split()
     if len(fields) != len(_FIELDS):
         raise ScheduleError(
@@ -97,7 +102,7 @@ def parse_schedule(name: str, expression: object) -> Schedule:
         CronSim(expression, datetime(2000, 1, 1, tzinfo=UTC))
     except CronSimError as error:
         raise ScheduleError(f"schedule {name!r}: {_explain(str(error), fields)}") from None
-    return Schedule(name=name, expression=" ".join(fields))
+    return Schedule(name=name, expression=" ".join(fields), scope=cast(Scope, scope))
 
 
 def _explain(message: str, fields: list[str]) -> str:

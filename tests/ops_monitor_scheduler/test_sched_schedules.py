@@ -54,18 +54,35 @@ def test_invalid_expression_names_schedule_and_field(expression: str, message: s
     assert str(caught.value).startswith(message)
 
 
-def test_unknown_schedule_name_is_rejected_with_the_allowed_names() -> None:
-    with pytest.raises(ScheduleError, match=r"'hourly': unknown name.*full or incremental"):
+def test_a_name_that_is_not_a_scope_needs_one() -> None:
+    with pytest.raises(ScheduleError, match=r"unknown scope 'hourly'.*full or incremental"):
         parse_schedules({"hourly": "0 * * * *"})
 
 
-def test_non_string_expression_is_rejected() -> None:
-    with pytest.raises(ScheduleError, match="schedule 'full': expected a cron expression string"):
-        parse_schedule("full", 5)
+def test_long_form_names_its_scope() -> None:
+    (hourly,) = parse_schedules({"hourly": {"cron": "5 * * * *", "scope": "incremental"}})
+
+    assert (hourly.name, hourly.expression, hourly.scope) == ("hourly", "5 * * * *", "incremental")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (5, "schedule 'full': cron: expected a cron expression string"),
+        ({"scope": "full"}, "schedule 'full': cron: expected a cron expression string"),
+        ({"cron": "0 2 * * *", "when": "x"}, "schedule 'full': unknown key 'when' (cron, scope)"),
+        ({"cron": "0 2 * * *", "scope": "all"}, "schedule 'full': unknown scope 'all'"),
+    ],
+)
+def test_malformed_values_are_rejected(value: object, message: str) -> None:
+    with pytest.raises(ScheduleError) as caught:
+        parse_schedule("full", value)
+
+    assert str(caught.value).startswith(message)
 
 
 def test_next_and_previous_fire_are_utc_minutes_whatever_the_input_offset() -> None:
-    full = Schedule("full", "0 2 * * *")
+    full = Schedule("full", "0 2 * * *", "full")
     new_york_evening = datetime(2026, 3, 7, 20, 30, tzinfo=timezone(timedelta(hours=-5)))
 
     assert full.next_fire(new_york_evening) == at("2026-03-08T02:00:00")  # 01:30 UTC
@@ -75,7 +92,7 @@ def test_next_and_previous_fire_are_utc_minutes_whatever_the_input_offset() -> N
 
 
 def test_fires_between_is_half_open_and_period_is_the_gap() -> None:
-    incremental = Schedule("incremental", "0 */4 * * *")
+    incremental = Schedule("incremental", "0 */4 * * *", "incremental")
 
     fires = incremental.fires_between(at("2026-01-01T00:00:00"), at("2026-01-01T12:00:00"))
 
@@ -85,9 +102,11 @@ def test_fires_between_is_half_open_and_period_is_the_gap() -> None:
         at("2026-01-01T12:00:00"),
     ]
     assert incremental.period(at("2026-01-01T13:00:00")) == timedelta(hours=4)
-    assert Schedule("full", "0 2 * * *").period(at("2026-01-01T13:00:00")) == timedelta(days=1)
+    assert Schedule("full", "0 2 * * *", "full").period(at("2026-01-01T13:00:00")) == timedelta(
+        days=1
+    )
 
 
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        Schedule("full", "0 2 * * *").next_fire(datetime(2026, 1, 1))
+        Schedule("full", "0 2 * * *", "full").next_fire(datetime(2026, 1, 1))
