@@ -91,7 +91,7 @@ def compiler_rejects(finding: Finding, root: Path, typescript: str) -> bool:
 
 
 def recall(
-    files: list[Path], root: Path, options: syntax_error.Options, sample: int
+    files: list[Path], root: Path, options: syntax_error.Options, sample: int, verbose: bool = False
 ) -> tuple[int, int]:
     """Plant one error in copies of sampled files that parse; count how many the rule reports."""
     rng = random.Random(4)
@@ -107,7 +107,10 @@ def recall(
         if file is None or not typescript_diagnostics(file, "node", "", install=True):
             continue  # the plant landed in a comment or string: not an error after all
         planted += 1
-        caught += bool(syntax_error.check(file, options))
+        if syntax_error.check(file, options):
+            caught += 1
+        elif verbose:
+            print(f"  missed planted error: {file.path} line {at + 1}", file=sys.stderr)
     return caught, planted
 
 
@@ -138,7 +141,7 @@ def main() -> int:
         found_fallback, seconds_fallback = run(files, root, fallback)
         real = sum(compiler_rejects(f, root, typescript) for f in found)
         real_fallback = sum(compiler_rejects(f, root, typescript) for f in found_fallback)
-        caught, planted = recall(files, root, confirmed, args.recall_sample)
+        caught, planted = recall(files, root, confirmed, args.recall_sample, verbose=True)
         caught_fb, planted_fb = recall(files, root, fallback, args.recall_sample)
 
         lines = sum(path.read_bytes().count(b"\n") for path in files)
@@ -150,7 +153,8 @@ def main() -> int:
                 "reported": len(found),
                 "compiler_agrees": real,
                 "false_alarms": len(found) - real,
-                "precision": percent(real, len(found)),
+                "precision_on_corpus": percent(real, len(found)),
+                "precision_with_planted": percent(real + caught, len(found) + caught),
                 "seconds": round(seconds, 2),
                 "recall_on_planted": f"{caught}/{planted}",
             },
@@ -158,7 +162,10 @@ def main() -> int:
                 "reported": len(found_fallback),
                 "compiler_agrees": real_fallback,
                 "false_alarms": len(found_fallback) - real_fallback,
-                "precision": percent(real_fallback, len(found_fallback)),
+                "precision_on_corpus": percent(real_fallback, len(found_fallback)),
+                "precision_with_planted": percent(
+                    real_fallback + caught_fb, len(found_fallback) + caught_fb
+                ),
                 "seconds": round(seconds_fallback, 2),
                 "recall_on_planted": f"{caught_fb}/{planted_fb}",
             },

@@ -19,7 +19,7 @@ KNOWN_GAPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # variance annotations on type parameters: `interface Box<out A>`, `<in out K, in V>`
     (
         "variance annotation",
-        re.compile(r"(?:^|[<,(]\s*)(?:in\s+out|in|out)\s+[A-Za-z_$][\w$]*(?:\s|[,>=]|$)"),
+        re.compile(r"(?:^\s*|[<,(]\s*)(?:in\s+out|in|out)\s+[A-Za-z_$][\w$]*(?:\s|[,>=]|$)"),
     ),
     # `import("./x").T` type queries, in declaration files emitted by tsc
     ("import type query", re.compile(r"\bimport\(\s*[\"'][^\"']+[\"']\s*\)\s*\.")),
@@ -48,6 +48,14 @@ KNOWN_GAPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("tagged template type arguments", re.compile(r"[\w$]+<[^`]*>`")),
     # generic call signatures in object types: `<A, E>(self: X): Y`
     ("generic call signature", re.compile(r"^\s*<[\w\s,=.<>\[\]|&{}:;?\"']*>\s*\(")),
+    # call signatures returning function types in interfaces: `(n: number): <A>(a: A) => B`
+    ("call signature", re.compile(r"^\s*(?:\)|(?:<[^>]*>\s*)?\(.*\))\s*(?::|=>)")),
+    # type arguments closing an object type before a template: sql<{ id: string }>`...`
+    ("tagged template object type", re.compile(r"^\s*\}>`")),
+    # the same, continued: `}): <R>(self: X) => Y`, `>(cases: C): (self: S) => T`
+    ("call signature continued", re.compile(r"^\s*(?:\}\)|>\()")),
+    # generic signatures whose constraints hold function types: `<A extends (...a: any) => any>(`
+    ("generic signature", re.compile(r"^\s*<.*>\(")),
     # a lone `<` opening a multi-line type parameter list
     ("multi-line type parameters", re.compile(r"^\s*<\s*$")),
 )
