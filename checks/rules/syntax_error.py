@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 
 from checks.model import Finding, Severity
 from checks.rules._syntax_gaps import is_known_gap
-from checks.rules._typescript_parser import Diagnostic, typescript_diagnostics
+from checks.rules._typescript_parser import typescript_diagnostics
 from checks.source import SourceFile, walk
 
 if TYPE_CHECKING:
@@ -122,7 +122,8 @@ def _check_python(file: SourceFile) -> list[Finding]:
     tree = file.tree
     if tree is None:
         return []
-    legacy = any(
+    text = file.text
+    legacy = ("print " in text or "exec " in text) and any(
         node.type in ("print_statement", "exec_statement") for node in walk(tree.root_node)
     )
     if not (tree.root_node.has_error or legacy):
@@ -143,4 +144,4 @@ def _check_python(file: SourceFile) -> list[Finding]:
     return []
 
 
-__all__ = ["ID", "SEVERITY", "TITLE", "Diagnostic", "Options", "check", "describe", "first_error"]
+__all__ = ["ID", "SEVERITY", "TITLE", "Options", "check", "describe", "first_error"]
