@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 ID = "cron-handler"
 TITLE = "Cron triggers and the scheduled handler disagree"
 SEVERITY = Severity.ERROR
-VERSION = 1
+VERSION = 2
 FILES = (*WRANGLER_FILES, *DEFAULT_FILES)
 FACTS_KEY = f"{ID}/handler/{VERSION}"
 
@@ -136,10 +136,10 @@ def _check_worker(
                 ID, SEVERITY, config_path, crons_key_line(text), message, REMEDIATION
             )
         return
-    compared = [(str(cron), int(line), int(column)) for cron, line, column in facts["compared"]]
+    compared = _compared_with_imports(repo, handler_path, facts)
     if not compared:
         return  # one handler for every cron: nothing to match
-    branches = {cron for cron, _line, _column in compared}
+    branches = {cron for cron, _path, _line, _column in compared}
     configured = {cron.value for cron in triggers}
     for cron in valid:
         if cron.value not in branches:
@@ -153,18 +153,45 @@ def _check_worker(
                 REMEDIATION,
             )
     reported: set[str] = set()
-    for cron_text, line, column in compared:
+    for cron_text, path, line, column in compared:
         if cron_text not in configured and cron_text not in reported:
             reported.add(cron_text)
             yield repo.finding(
                 ID,
                 SEVERITY,
-                handler_path,
+                path,
                 (line, column),
                 f"the scheduled handler compares '{cron_text}', which no trigger in "
                 f"{config_path} fires",
                 REMEDIATION,
             )
+
+
+_MODULE_SUFFIXES = ("", ".ts", ".mts", ".js", ".mjs", "/index.ts", "/index.js")
+
+
+def _compared_with_imports(
+    repo: Repository, handler_path: str, facts: dict[str, Any]
+) -> list[tuple[str, str, int, int]]:
+    """The crons the entry module compares, and those its relative imports compare (one hop:
+    a handler often lives in `scheduled.ts` next to the entry)."""
+    found = [(str(c), handler_path, int(line), int(col)) for c, line, col in facts["compared"]]
+    for specifier in facts.get("imports", []):
+        base = posixpath.normpath(posixpath.join(posixpath.dirname(handler_path), specifier))
+        stems = [base, base.removesuffix(".js")] if base.endswith(".js") else [base]
+        path = next(
+            (
+                stem + suffix
+                for stem in stems
+                for suffix in _MODULE_SUFFIXES
+                if repo.exists(stem + suffix)
+            ),
+            None,
+        )
+        imported = repo.extract(path, FACTS_KEY, handler_facts) if path else None
+        if isinstance(imported, dict) and path is not None:
+            found += [(str(c), path, int(line), int(col)) for c, line, col in imported["compared"]]
+    return found
 
 
 def invalid_reason(expression: str) -> str | None:
@@ -181,7 +208,12 @@ def handler_facts(file: SourceFile) -> dict[str, Any] | None:
     if file.language == "python":
         text = file.text
         defined = "def on_scheduled" in text or "def scheduled" in text
-        return {"has_scheduled": defined, "named_scheduled_line": None, "compared": []}
+        return {
+            "has_scheduled": defined,
+            "named_scheduled_line": None,
+            "compared": [],
+            "imports": [],
+        }
     tree = file.tree
     if tree is None:
         return None
@@ -194,7 +226,19 @@ def handler_facts(file: SourceFile) -> dict[str, Any] | None:
         "has_scheduled": has,
         "named_scheduled_line": _named_scheduled(file, root),
         "compared": compared,
+        "imports": _relative_imports(file, root),
     }
+
+
+def _relative_imports(file: SourceFile, root: Node) -> list[str]:
+    found = []
+    for statement in root.named_children:
+        source = statement.child_by_field_name("source")
+        if statement.type in ("import_statement", "export_statement") and source is not None:
+            specifier = file.node_text(source)[1:-1]
+            if specifier.startswith("."):
+                found.append(specifier)
+    return found
 
 
 def _unwrap(node: Node | None) -> Node | None:

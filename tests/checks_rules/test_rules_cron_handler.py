@@ -176,3 +176,18 @@ def test_a_broken_handler_still_has_its_branches_compared(make_repo: MakeRepo) -
 
     assert where(findings) == [("wrangler.toml", 5)]
     assert "'0 2 * * *' has no branch" in findings[0].message
+
+
+def test_branches_in_a_relatively_imported_handler_module_count(make_repo: MakeRepo) -> None:
+    entry = "import { scheduled } from './scheduled.js';\nexport default { scheduled };\n"
+    handler = BOTH_BRANCHES.replace(
+        "export default {\n  async scheduled", "export const x = {\n  async scheduled"
+    )
+    handler = handler.replace("'0 2 * * *'", "'0 3 * * *'")
+    root = make_repo(
+        {"wrangler.toml": TOML, "worker/index.ts": entry, "worker/scheduled.ts": handler}
+    )
+
+    findings = audit_rule(root, "cron-handler")
+
+    assert where(findings) == [("worker/scheduled.ts", 3), ("wrangler.toml", 5)]
