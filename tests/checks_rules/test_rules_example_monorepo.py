@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
 from checks.model import Finding
-from checks.registry import rules
+from checks.registry import get_rule, rules
+from checks.repository import Repository
 
 from .conftest import audit_files, where
 
@@ -49,3 +52,32 @@ def test_the_excluded_trees_hold_decoys_that_would_be_found() -> None:
     findings = audit_files(EXAMPLE, [*example_files(), *decoys])
 
     assert {f.path for f in findings} >= set(decoys)
+
+
+def test_the_plans_phase_one_fixes_clear_the_orchestrator(tmp_path: Path) -> None:
+    copy = tmp_path / "monorepo"
+    shutil.copytree(EXAMPLE, copy)
+    orchestrator = copy / "orchestrator"
+    manifest = json.loads((orchestrator / "package.json").read_text())
+    manifest["devDependencies"].update(
+        {
+            "rollup": "^4.27.0",
+            "@rollup/plugin-node-resolve": "^15.3.0",
+            "@rollup/plugin-commonjs": "^28.0.1",
+        }
+    )
+    (orchestrator / "package.json").write_text(json.dumps(manifest, indent=2))
+    index = orchestrator / "worker" / "index.ts"
+    index.write_text(
+        index.read_text().replace("    if\n", "    if (event.cron === '0 2 * * *') {\n", 1)
+    )
+    [jsx] = [f for f in audit_files(copy, example_files()) if f.rule == "tsconfig-jsx"]
+    rule = get_rule("tsconfig-jsx")
+    assert rule is not None
+    assert rule.fix is not None
+    assert rule.fix(Repository(copy, example_files(), example_files()), jsx, rule.default_options())
+
+    remaining = audit_files(copy, example_files())
+
+    assert not [f for f in remaining if f.path.startswith("orchestrator/")]
+    assert {f.path.split("/")[0] for f in remaining} == {"apps"}
