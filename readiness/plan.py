@@ -193,6 +193,10 @@ class FilesGate(_Strict):
     fresh: FreshCommand | None = Field(
         default=None, description="A command that exits 0 when generated files match templates."
     )
+    missing: Literal["fail", "not-applicable"] = Field(
+        default="fail",
+        description="When a glob matches nothing: fail, or not-applicable for optional outputs.",
+    )
 
     @model_validator(mode="after")
     def _has_a_check(self) -> FilesGate:

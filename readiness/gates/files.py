@@ -37,7 +37,8 @@ def evaluate(spec: FilesGate, context: GateContext) -> GateResult:
             return GateResult("files", Status.FAIL, summary, evidence, details)
     evidence = truncate("\n".join(lines))
     if missing:
-        return GateResult("files", Status.FAIL, f"missing {', '.join(missing)}", evidence, details)
+        status = Status.NOT_APPLICABLE if spec.missing == "not-applicable" else Status.FAIL
+        return GateResult("files", status, f"missing {', '.join(missing)}", evidence, details)
     parts = [f"{sum(len(m) for m in found.values())} file(s) present"] if spec.exist else []
     parts += ["generated files fresh"] if spec.fresh is not None else []
     return GateResult("files", Status.PASS, "; ".join(parts), evidence, details)

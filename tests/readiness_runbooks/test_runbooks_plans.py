@@ -7,7 +7,17 @@ from pathlib import Path
 import pytest
 
 from checks.registry import rules
-from readiness.plan import ChecksGate, CoverageGate, MonitorGate, Plan, load_plan, parse_plan_yaml
+from readiness.gates import files as files_gate
+from readiness.gates.result import GateContext, Status
+from readiness.plan import (
+    ChecksGate,
+    CoverageGate,
+    FilesGate,
+    MonitorGate,
+    Plan,
+    load_plan,
+    parse_plan_yaml,
+)
 from readiness.plans import plan_text, shipped_plans
 
 from .conftest import REPO_ROOT, run_readiness
@@ -109,3 +119,19 @@ def test_plan_init_writes_a_valid_starting_plan_and_never_overwrites(tmp_path: P
     assert refused.returncode == 2
     assert "already exists (use --force" in refused.stderr
     assert forced.returncode == 0
+
+
+def test_benchmark_results_are_not_applicable_until_the_benchmarks_ran(tmp_path: Path) -> None:
+    plan = load_plan(REPO_ROOT / "readiness.yaml")
+    (spec,) = [c.gate for c in plan.criteria if c.id == "benchmarks-run"]
+    assert isinstance(spec, FilesGate)
+    context = GateContext(root=tmp_path)
+
+    before = files_gate.evaluate(spec, context)
+    (tmp_path / "build" / "bench").mkdir(parents=True)
+    (tmp_path / "build" / "bench" / "bench_push.json").write_text('{"records_per_second": 1}')
+    after = files_gate.evaluate(spec, context)
+
+    assert before.status is Status.NOT_APPLICABLE
+    assert "missing build/bench/*.json" in before.summary
+    assert after.status is Status.PASS
