@@ -13,9 +13,10 @@ A rule module `checks/rules/<id_with_underscores>.py` provides:
   looks at; default: the TypeScript, JavaScript and Python suffixes the parsers know;
 - optional `PREFILTER`: words a file must contain for the rule to look at it at all;
 - optional `VERSION` (int): bump it when the rule's logic changes, to invalidate cached results;
-- then EITHER `check(file: SourceFile, options) -> Iterable[Finding]` (a per-file rule: run in
-  parallel, cached per file content), OR `check_repo(repo: Repository, options) -> Iterable[Finding]`
-  (a repo rule: reads config across the tree; runs every time, on cached per-file facts);
+- then EITHER `check(file: SourceFile, options) -> Iterable[Finding]` (a per-file rule: run
+  in parallel, cached per file content), OR
+  `check_repo(repo: Repository, options) -> Iterable[Finding]` (a repo rule: reads config
+  across the tree; runs every time, on cached per-file facts);
 - optional `extract(file: SourceFile, options) -> JSON value | None` (repo rules only): per-file
   facts gathered in the parallel, cached phase and read back with `repo.facts(ID)`;
 - optional `fix(repo: Repository, finding: Finding, options) -> bool` for `--fix`: rewrite the file
