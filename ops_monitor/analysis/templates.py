@@ -137,7 +137,10 @@ def label_all(
             with contextlib.suppress(EOFError):  # a short last chunk is still read
                 numbers.fromfile(spool, _SPOOL_CHUNK)
             for number in numbers:
-                yield _root(clusters[number]).result
+                cluster = clusters[number]
+                if cluster.merged_into is not None:
+                    cluster = _root(cluster)
+                yield cluster.result
             if len(numbers) < _SPOOL_CHUNK:
                 return
 
@@ -217,7 +220,10 @@ class TemplateMiner:
             if len(self._seen) >= self.settings.exact_cache_size:
                 self._seen.clear()
             self._seen[message] = cluster
-        _root(cluster).size += 1
+        root = cluster
+        while root.merged_into is not None:
+            root = root.merged_into
+        root.size += 1
         return cluster
 
     def _learn_masked(self, masked: str) -> _Cluster:
