@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from readiness.gates import files as files_gate
 from readiness.gates.result import GateContext, Status
 from readiness.plan import (
     ChecksGate,
+    CommandGate,
     CoverageGate,
     FilesGate,
+    ManualGate,
     MonitorGate,
     Plan,
     load_plan,
@@ -135,3 +138,26 @@ def test_benchmark_results_are_not_applicable_until_the_benchmarks_ran(tmp_path:
     assert before.status is Status.NOT_APPLICABLE
     assert "missing build/bench/*.json" in before.summary
     assert after.status is Status.PASS
+
+
+def planted_rules() -> set[str]:
+    """The rules of the findings the example's EXPECTED.md lists (`| rule | path | line |`)."""
+    text = (EXAMPLE / "EXPECTED.md").read_text(encoding="utf-8")
+    return set(re.findall(r"^\| ([a-z-]+) \| \S+ \| \d+ \|", text, re.MULTILINE))
+
+
+def test_every_planted_blocker_of_the_example_is_gated_and_nothing_else_is_audited() -> None:
+    plan = load_plan(EXAMPLE / "readiness.yaml")
+    audited = {
+        c.id: {rule for gate in c.gates if isinstance(gate, ChecksGate) for rule in gate.rules}
+        for c in plan.criteria
+    }
+
+    assert planted_rules() == SEED_RULES
+    assert set().union(*audited.values()) == planted_rules()
+    for criterion in plan.criteria:
+        gates = criterion.gates
+        if not audited[criterion.id]:
+            # what is not a planted blocker must be able to pass in the example
+            assert not any(isinstance(gate, CommandGate) for gate in gates), criterion.id
+            assert all(g.signed_off for g in gates if isinstance(g, ManualGate)), criterion.id
