@@ -34,21 +34,23 @@ import json
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checks.model import Finding, Severity
+from checks.parsing import LanguageName, grammar_for
 from checks.repository import Repository
 from checks.rules._tsconfig import TsconfigError, effective
-from checks.source import SourceFile, walk
+from checks.source import SourceFile
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    from tree_sitter import Query
 
 ID = "missing-dependency"
 TITLE = "Imported package not declared in package.json"
 SEVERITY = Severity.ERROR
-VERSION = 1
+VERSION = 2
 FILES = ("*.ts", "*.mts", "*.cts", "*.tsx", "*.js", "*.jsx", "*.mjs", "*.cjs")
 PREFILTER = ("import", "require")
 MANIFEST_KEY = f"{ID}/manifest/{VERSION}"
@@ -123,41 +125,42 @@ def types_package(name: str) -> str:
     return f"@types/{name[1:].replace('/', '__')}" if name.startswith("@") else f"@types/{name}"
 
 
+_IMPORT_QUERY = """
+(import_statement source: (string) @source)
+(export_statement source: (string) @source)
+(call_expression function: (import) arguments: (arguments (string) @source))
+((call_expression function: (identifier) @loader arguments: (arguments (string) @source))
+  (#eq? @loader "require"))
+"""
+_TS_IMPORT_QUERY = _IMPORT_QUERY + "(import_require_clause source: (string) @source)\n"
+
+
+@lru_cache(maxsize=8)
+def _import_query(language: LanguageName) -> Query:
+    from tree_sitter import Query
+
+    source = _IMPORT_QUERY if language == "javascript" else _TS_IMPORT_QUERY
+    return Query(grammar_for(language), source)
+
+
 def extract(file: SourceFile, options: Options) -> list[list[Any]] | None:
-    """The bare imports of a module: [specifier, line, column, type_only] (cached per content)."""
+    """The bare imports of a module: [specifier, line, column, type_only] (cached per content).
+    A query runs in tree-sitter's C code: no Python walk over every node of every file."""
+    from tree_sitter import QueryCursor
+
     tree = file.tree
-    if tree is None or file.language == "python":
+    if tree is None or file.language is None or file.language == "python":
         return None
+    captures = QueryCursor(_import_query(file.language)).captures(tree.root_node)
     found: list[list[Any]] = []
-    for node in walk(tree.root_node):
-        literal, type_only = _import_source(file, node)
-        if literal is None:
-            continue
+    for literal in sorted(captures.get("source", ()), key=lambda node: node.start_byte):
         specifier = file.node_text(literal)[1:-1]
-        if is_bare(specifier):
-            found.append([specifier, *file.position(literal), type_only])
+        if not is_bare(specifier):
+            continue
+        statement = literal.parent
+        type_only = statement is not None and any(c.type == "type" for c in statement.children)
+        found.append([specifier, *file.position(literal), type_only])
     return found or None
-
-
-def _import_source(file: SourceFile, node: Node) -> tuple[Node | None, bool]:
-    """The string literal a node imports from, and whether the import is type-only."""
-    kind = node.type
-    if kind in ("import_statement", "export_statement", "import_require_clause"):
-        source = node.child_by_field_name("source")
-        type_only = any(child.type == "type" for child in node.children)
-        return (source if source is not None and source.type == "string" else None), type_only
-    if kind == "call_expression":
-        function = node.child_by_field_name("function")
-        arguments = node.child_by_field_name("arguments")
-        if function is None or arguments is None:
-            return None, False
-        named = [child for child in arguments.named_children if child.type != "comment"]
-        is_loader = function.type == "import" or (
-            function.type == "identifier" and file.node_text(function) == "require"
-        )
-        if is_loader and len(named) == 1 and named[0].type == "string":
-            return named[0], False
-    return None, False
 
 
 def _read_manifest(file: SourceFile) -> dict[str, Any] | None:

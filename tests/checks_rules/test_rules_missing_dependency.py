@@ -156,3 +156,17 @@ def test_specifier_helpers() -> None:
     assert types_package("@scope/pkg") == "@types/scope__pkg"
     assert types_package("express") == "@types/express"
     assert [is_bare(s) for s in ("./x", "node:fs", "#a", "a")] == [False, False, False, True]
+
+
+def test_import_equals_require_and_commented_dynamic_imports(make_repo: MakeRepo) -> None:
+    source = (
+        'import fs = require("fs-extra");\n'
+        'const m = await import(/* webpackChunkName: "x" */ "lazy-lib");\n'
+        'const path = require.resolve("only-resolved");\n'
+    )
+    root = make_repo({"package.json": manifest("app"), "src/index.ts": source})
+
+    findings = audit_rule(root, "missing-dependency")
+
+    assert where(findings) == [("src/index.ts", 1), ("src/index.ts", 2)]
+    assert "'lazy-lib'" in findings[1].message
