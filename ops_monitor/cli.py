@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import click
 
+from ops_monitor.commands.serve import serve
 from ops_monitor.commands.templates import templates_command
 
 EXAMPLES = """\b
@@ -30,6 +31,7 @@ def cli(debug: bool) -> None:
 
 
 cli.add_command(templates_command)
+cli.add_command(serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -160,6 +160,8 @@ class CronSchedule:
     last_run: datetime | None
     last_outcome: str | None
     late: bool
+    last_success: datetime | None = None
+    last_scan_id: int | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -172,6 +174,8 @@ class CronSchedule:
             last_run=_time(data.get("last_run")),
             last_outcome=data.get("last_outcome"),
             late=bool(data.get("late", False)),
+            last_success=_time(data.get("last_success")),
+            last_scan_id=None if data.get("last_scan_id") is None else int(data["last_scan_id"]),
             raw=dict(data),
         )
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from starlette.types import Message
-from starlette.websockets import WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocketDisconnect
 
 from ops_monitor.models import ScanResult
 
@@ -27,8 +27,6 @@ CLOSE_TRY_AGAIN_LATER = 1013
 
 class Peer(Protocol):
     """The part of a Starlette `WebSocket` the broadcaster uses."""
-
-    application_state: WebSocketState
 
     async def accept(self) -> None: ...
 
@@ -92,8 +90,7 @@ class Broadcaster:
                 self._drop(subscriber, "queue full")
 
     def _drop(self, subscriber: _Subscriber, reason: str) -> None:
-        if subscriber.dropped():
-            return
+        """Forget a subscriber (each is dropped at most once: it leaves the set here)."""
         subscriber.reason = reason
         self._subscribers.discard(subscriber)
         self.dropped += 1
@@ -147,8 +144,6 @@ class Broadcaster:
             pass  # subscribers have nothing to say; anything they send is ignored
 
     async def _close(self, websocket: Peer, reason: str) -> None:
-        if websocket.application_state == WebSocketState.DISCONNECTED:
-            return
         code = CLOSE_GOING_AWAY if reason == "server shutting down" else CLOSE_TRY_AGAIN_LATER
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # it may have gone already; we are done either way
             await asyncio.wait_for(websocket.close(code, reason), self.send_timeout)

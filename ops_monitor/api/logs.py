@@ -15,8 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from ops_monitor.api.deps import MonitorService, get_service
 from ops_monitor.api.errors import BadRequest, PayloadTooLarge, error_responses
 from ops_monitor.api.log_batch import NotAnArray, parse_body
+from ops_monitor.metrics import MALFORMED_LINES
 
 router = APIRouter(tags=["logs"])
+
+PUSH_ORIGIN = "push"
 
 
 class PushResult(BaseModel):
@@ -80,6 +83,8 @@ async def push_logs(
         batch = parse_body(body, request.headers.get("content-type", ""))
     except NotAnArray as error:
         raise BadRequest(str(error)) from error
+    if batch.malformed:
+        MALFORMED_LINES.labels(origin=PUSH_ORIGIN).inc(batch.malformed)
     accepted = await run_in_threadpool(service.ingest, batch.records) if batch.records else 0
     return PushResult(
         accepted=accepted, malformed=batch.malformed, malformed_samples=batch.malformed_samples

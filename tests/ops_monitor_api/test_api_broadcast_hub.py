@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from starlette.types import Message
-from starlette.websockets import WebSocketState
 from websockets.sync.client import connect
 
 from ops_monitor.api.broadcast_hub import Broadcaster
@@ -44,16 +43,21 @@ def scan(scan_id: int, padding: int = 0) -> ScanResult:
 class NetworkPeer:
     """A subscriber on the far side of a network: reads fine, stalls, or vanishes mid-send."""
 
-    def __init__(self, behaviour: str = "reads") -> None:
+    def __init__(self, behaviour: str = "reads", chatter: int = 0) -> None:
         self.behaviour = behaviour
-        self.application_state = WebSocketState.CONNECTING
+        self.chatter = chatter  # messages the client sends before it leaves
+        self.handshake = asyncio.Event()
         self.received: list[str] = []
         self.closed_with: tuple[int, str | None] | None = None
         self.got = asyncio.Event()
         self._gone = asyncio.Event()
 
     async def accept(self) -> None:
-        self.application_state = WebSocketState.CONNECTED
+        if self.behaviour == "refuses":
+            raise OSError("connection reset during the handshake")
+        if self.behaviour != "slow handshake":
+            self.handshake.set()
+        await self.handshake.wait()
 
     async def send_text(self, data: str) -> None:
         if self.behaviour == "stalls":
@@ -64,12 +68,14 @@ class NetworkPeer:
         self.got.set()
 
     async def receive(self) -> Message:
+        if self.chatter:
+            self.chatter -= 1
+            return {"type": "websocket.receive", "text": "hello?"}
         await self._gone.wait()
         return {"type": "websocket.disconnect", "code": 1000}
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         self.closed_with = (code, reason)
-        self.application_state = WebSocketState.DISCONNECTED
 
     def leave(self) -> None:
         self._gone.set()
@@ -137,6 +143,55 @@ def test_a_vanished_subscriber_is_forgotten_without_a_close() -> None:
     gone, hub = asyncio.run(scenario())
 
     assert (gone.closed_with, hub.subscriber_count, hub.delivered) == (None, 0, 0)
+
+
+def test_a_subscriber_overwhelmed_during_its_handshake_is_closed_after_it() -> None:
+    async def scenario() -> tuple[NetworkPeer, Broadcaster]:
+        hub = Broadcaster(queue_size=2)
+        hub.attach(asyncio.get_running_loop())
+        peer = NetworkPeer("slow handshake")
+        serving = asyncio.create_task(hub.serve(peer))
+        await until(lambda: hub.subscriber_count == 1)
+        for scan_id in range(3):
+            hub.publish(scan(scan_id))
+        await until(lambda: hub.dropped == 1)
+        peer.handshake.set()
+        await serving
+        return peer, hub
+
+    peer, hub = asyncio.run(scenario())
+
+    assert peer.closed_with == (1013, "queue full")
+    assert hub.subscriber_count == 0
+
+
+def test_a_failed_handshake_leaves_no_subscriber_behind() -> None:
+    async def scenario() -> Broadcaster:
+        hub = Broadcaster()
+        with pytest.raises(OSError, match="handshake"):
+            await hub.serve(NetworkPeer("refuses"))
+        return hub
+
+    assert asyncio.run(scenario()).subscriber_count == 0
+
+
+def test_what_a_subscriber_sends_is_ignored() -> None:
+    async def scenario() -> NetworkPeer:
+        hub = Broadcaster()
+        hub.attach(asyncio.get_running_loop())
+        peer = NetworkPeer(chatter=3)
+        serving = asyncio.create_task(hub.serve(peer))
+        await until(lambda: peer.chatter == 0)
+        hub.publish(scan(5))
+        await peer.got.wait()
+        peer.leave()
+        await serving
+        return peer
+
+    peer = asyncio.run(scenario())
+
+    assert [json.loads(m)["scan"]["id"] for m in peer.received] == [5]
+    assert peer.closed_with is None
 
 
 def test_shutting_down_closes_every_subscriber_as_going_away() -> None:

@@ -26,8 +26,12 @@ def test_fuzzing_the_served_schema_finds_no_server_error_or_schema_violation(
             schema.as_strategy(generation_mode=GenerationMode.NEGATIVE),
         )
 
-        @settings(max_examples=EXAMPLES * 2, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES * 2,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=cases)
         def call(case: schemathesis.Case) -> None:
             case.call_and_validate(base_url=server.url)

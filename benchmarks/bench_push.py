@@ -1,0 +1,96 @@
+"""Records per second through `POST /api/ops/logs` into SQLite, pushed in batches.
+
+Starts `ops-monitor serve` as a subprocess on a fresh SQLite file, pushes NDJSON batches with
+`OpsMonitorClient` (prepared up front, so the figure is the server's cost), and prints the rate.
+Target: at least 20,000 records/s.
+
+    python benchmarks/bench_push.py [--records 200000] [--batch 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ops_monitor.client import MonitorUnavailable, OpsMonitorClient
+
+TARGET = 20_000
+SOURCES = ("checkout", "auth", "search", "billing")
+LEVELS = ("info", "info", "info", "warning", "error")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def batch(start: int, size: int) -> list[dict[str, Any]]:
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        {
+            "timestamp": (base + timedelta(milliseconds=i)).isoformat(),
+            "source": SOURCES[i % len(SOURCES)],
+            "level": LEVELS[i % len(LEVELS)],
+            "message": f"GET /api/items/{i % 977} answered 200 in {i % 250} ms",
+            "attributes": {"request_id": f"req-{i}", "colo": "AMS"},
+        }
+        for i in range(start, start + size)
+    ]
+
+
+def wait_until_up(client: OpsMonitorClient, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with status {server.returncode}")
+        try:
+            client.health()
+            return
+        except MonitorUnavailable:
+            time.sleep(0.1)
+    raise SystemExit("the server did not come up within 30 s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=5_000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-push-") as folder:
+        database = f"sqlite:///{Path(folder) / 'ops.db'}"
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ops_monitor", "serve", "--db", database, "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            with OpsMonitorClient(f"http://127.0.0.1:{port}", timeout=120) as client:
+                wait_until_up(client, server)
+                batches = [batch(i, args.batch) for i in range(0, args.records, args.batch)]
+                client.push_logs(batch(-args.batch, args.batch))  # warm-up: tables, caches
+                started = time.perf_counter()
+                accepted = sum(client.push_logs(b).accepted for b in batches)
+                elapsed = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    rate = accepted / elapsed
+    print(f"http push: {accepted} records in {len(batches)} batches of {args.batch} "
+          f"in {elapsed:.2f} s = {rate:,.0f} records/s (target {TARGET:,}/s)")
+    return 0 if accepted == args.records else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""`ops-monitor serve`: the HTTP API on uvicorn, with the scheduler running inside it.
+
+The server refuses to listen beyond loopback without a token: the routes can start scans and
+resolve issues, and an open port on a shared network should not let anyone do that.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import click
+
+from ops_monitor.client import TOKEN_ENV
+from ops_monitor.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+EXAMPLES = """\b
+Examples:
+  ops-monitor serve --db sqlite:///ops.db --port 8787
+  OPS_MONITOR_TOKEN=s3cret ops-monitor serve --host 0.0.0.0 --db postgresql+psycopg://ops@db/ops
+  ops-monitor serve --token-env MONITOR_TOKEN --host ::
+"""
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine (names other than localhost
+    are treated as exposed, since they may resolve to any interface)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, token: str | None, token_env: str) -> None:
+    if not token and not is_loopback(host):
+        raise click.UsageError(
+            f"refusing to listen on {host} without a token: set {token_env} "
+            f"(or use --host {DEFAULT_HOST})"
+        )
+
+
+def build_app(settings: Settings) -> FastAPI:
+    """The API with the scheduler's cron route and loop: everything `serve` runs."""
+    from ops_monitor.api import cron
+    from ops_monitor.api.app import create_app
+    from ops_monitor.scheduling.runtime import scheduler_lifespan
+
+    return create_app(settings, routers=[cron.router], lifespans=[scheduler_lifespan(settings)])
+
+
+def load_settings(
+    db_url: str | None, host: str | None, port: int | None, token_env: str
+) -> Settings:
+    try:
+        settings = Settings.load()
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from error
+    token = os.environ.get(token_env) or settings.token
+    return replace(
+        settings,
+        db_url=db_url or settings.db_url,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        token=token or None,
+    )
+
+
+@click.command("serve", epilog=EXAMPLES)
+@click.option("--db", "db_url", metavar="URL", help="Database URL (default: from configuration).")
+@click.option("--host", help=f"Address to listen on (default: {DEFAULT_HOST}).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help=f"Port to listen on (default: {DEFAULT_PORT})."
+)
+@click.option(
+    "--token-env",
+    default=TOKEN_ENV,
+    show_default=True,
+    metavar="NAME",
+    help="Environment variable holding the bearer token the routes require.",
+)
+def serve(db_url: str | None, host: str | None, port: int | None, token_env: str) -> None:
+    """Serve the ops routes (scan, issues, logs, broadcast, metrics, cron) and run the schedules.
+
+    Configuration comes from $OPS_MONITOR_CONFIG and OPS_MONITOR_* variables; options win.
+    """
+    settings = load_settings(db_url, host, port, token_env)
+    check_exposure(settings.host, settings.token, token_env)
+
+    import uvicorn
+
+    uvicorn.run(
+        build_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        ws_ping_interval=20,
+    )

@@ -1,0 +1,83 @@
+"""A real monitor for integration tests: the real service and store behind a real uvicorn
+server, on a SQLite file or a fresh PostgreSQL schema, reached through the real client."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from prometheus_client import CollectorRegistry
+
+from ops_monitor.api.app import create_app
+from ops_monitor.client import OpsMonitorClient, Scan
+
+from .conftest import ApiTestSettings
+from .live_server import LiveServer, live_server
+
+PG_SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def records(
+    kind: str, count: int, *, source: str = "checkout", start: int = 0
+) -> list[dict[str, Any]]:
+    """`count` error records of one template ("<kind> failed after <n> ms"), a second apart."""
+    return [
+        {
+            "timestamp": (BASE + timedelta(seconds=start + i)).isoformat(),
+            "source": source,
+            "level": "error",
+            "message": f"TimeoutError: {kind} call failed after {1000 + i} ms",
+            "attributes": {"request_id": f"r{start + i}"},
+        }
+        for i in range(count)
+    ]
+
+
+@dataclass
+class RunningMonitor:
+    server: LiveServer
+    client: OpsMonitorClient
+    db_url: str
+    token: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def push(self, batch: list[dict[str, Any]]) -> int:
+        return self.client.push_logs(batch).accepted
+
+    def scan(self, scope: str) -> Scan:
+        return self.client.scan(scope)
+
+
+@contextmanager
+def running_monitor(
+    db_url: str, *, token: str | None = None, max_push_bytes: int = 8 * 1024 * 1024
+) -> Iterator[RunningMonitor]:
+    settings = ApiTestSettings(db_url, token, max_push_bytes)
+    app = create_app(settings, registry=CollectorRegistry())
+    with live_server(app) as server, OpsMonitorClient(server.url, token=token) as client:
+        yield RunningMonitor(server, client, db_url, token)
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A database URL whose search path is a new, empty schema, dropped afterwards."""
+    try:
+        admin = psycopg.connect(PG_SERVER, autocommit=True)
+    except psycopg.OperationalError as error:
+        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is unreachable: {error}")
+    schema = f"api_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
