@@ -394,6 +394,27 @@ def table_cell(value: object) -> str:
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
+def format_number(value: object) -> str:
+    """`5.0` as `5`, `1000.0` as `1,000`: settings read as people write them."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def format_hours(value: object) -> str:
+    return f"{format_number(value)} h"
+
+
+def format_size(value: object) -> str:
+    """Bytes as the largest binary unit that divides them evenly, e.g. `10 MiB`."""
+    if not isinstance(value, int):
+        return str(value)
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if value >= size and value % size == 0:
+            return f"{value // size} {unit}"
+    return f"{format_number(value)} bytes"
+
+
 def format_gap(gap: timedelta | None) -> str:
     if gap is None:
         return "runs at most once a year"
@@ -418,6 +439,9 @@ def template_environment() -> jinja2.Environment:
     environment.filters["docs_body"] = docs_body
     environment.filters["gap"] = format_gap
     environment.filters["cell"] = table_cell
+    environment.filters["number"] = format_number
+    environment.filters["hours"] = format_hours
+    environment.filters["size"] = format_size
     return environment
 
 

@@ -16,6 +16,9 @@ from readiness.runbooks import (
     expand_schedule,
     find_collisions,
     format_gap,
+    format_hours,
+    format_number,
+    format_size,
     load_adoption,
     nest_headings,
     parse_monitor_facts,
@@ -43,6 +46,12 @@ def config(**overrides: Any) -> dict[str, Any]:
         "retention_days": 14,
         "host": "127.0.0.1",
         "port": 8787,
+        "starting_deadline_hours": 24.0,
+        "max_push_bytes": 10 * 1024 * 1024,
+        "slow_request_ms": 1000.0,
+        "spike_factor": 5.0,
+        "spike_window_minutes": 60,
+        "spike_min_count": 20,
         "routes": [
             {"path": "/api/ops/scan", "methods": ["POST"], "summary": "Run a scan | now"},
             {"path": "/api/ops/cron", "methods": ["GET"], "summary": "Cron health"},
@@ -149,6 +158,14 @@ def test_headings_nest_under_the_rule_section_but_code_comments_stay() -> None:
     assert nest_headings("no headings here", 4) == "no headings here"
 
 
+def test_settings_read_as_people_write_them() -> None:
+    assert format_size(1536) == "1,536 bytes"
+    assert format_size(2 * 1024**3) == "2 GiB"
+    assert format_size("big") == "big"
+    assert format_number(2.5) == "2.5"
+    assert format_hours(1.0) == "1 h"
+
+
 def test_table_cells_stay_on_one_line() -> None:
     assert table_cell("runs\n  per | week") == "runs per \\| week"
 
@@ -168,6 +185,7 @@ def test_cron_runbook_documents_cadence_manual_scans_health_and_metrics() -> Non
     assert "## When a scan fails" in text
     assert "## When a cron is late" in text
     assert "SQLite file `ops-monitor.db` and keeps 14 days of logs" in text
+    assert "within the starting deadline (24 h);\n" in text
     assert "/srv/ops" not in text
 
 
@@ -183,6 +201,9 @@ def test_monitor_runbook_lists_routes_lifecycle_and_ingest_formats() -> None:
     assert "| POST | `/api/ops/scan` | Run a scan \\| now |" in text
     assert "| GET | `/healthz` |  |" in text
     assert "Base URL: `http://127.0.0.1:9000`" in text
+    assert "bodies over 10 MiB are refused with `413`" in text
+    assert "(over 1,000 ms)" in text
+    assert "(5 times the previous 60 minutes, at least 20 occurrences)" in text
     for status in ("new", "ongoing", "regressed", "resolved"):
         assert f"| `{status}` |" in text
     for fmt in ("--format jsonl", "--format wrangler", "--format text", "POST /api/ops/logs"):
