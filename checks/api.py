@@ -1,0 +1,140 @@
+"""The audit as a function: what the CLI, the `checks` gate of `readiness` and tests call.
+
+`audit()` returns an `AuditResult` whose `to_json()` is the published JSON contract (version 1);
+other tools parse it, so fields are only ever added.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checks import baseline as baseline_file
+from checks.cache import Cache, default_directory
+from checks.cli_support import UserError
+from checks.config import Config, load
+from checks.engine import analyse
+from checks.files import discover, restrict
+from checks.model import Finding, Severity
+from checks.registry import Rule, get_rule, rules
+from checks.suppression import apply as apply_suppressions
+
+JSON_VERSION = 1
+
+
+@dataclass
+class AuditResult:
+    """Findings that survived suppression, baseline and diff filtering, with a summary."""
+
+    findings: list[Finding]
+    summary: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    root: Path = field(default_factory=Path)
+    rules: list[Rule] = field(default_factory=list)
+    fail_on: Severity = Severity.WARNING
+
+    @property
+    def failed(self) -> bool:
+        """Does any finding reach the fail threshold (exit status 1)?"""
+        return any(finding.severity >= self.fail_on for finding in self.findings)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": JSON_VERSION,
+            "findings": [
+                {
+                    "rule": f.rule,
+                    "severity": f.severity.value,
+                    "path": f.path,
+                    "line": f.line,
+                    "column": f.column,
+                    "message": f.message,
+                    "fingerprint": f.fingerprint,
+                }
+                for f in self.findings
+            ],
+            "summary": self.summary,
+        }
+
+
+def select_rules(config: Config, select: Sequence[str] | None) -> list[Rule]:
+    """The rules to run: `select` (or the config's) minus the config's ignored ones."""
+    wanted = list(select) if select else config.select
+    if wanted is None:
+        chosen = rules()
+    else:
+        unknown = [rule_id for rule_id in wanted if get_rule(rule_id) is None]
+        if unknown:
+            known = ", ".join(rule.id for rule in rules())
+            raise UserError(f"--select: unknown rule(s) {', '.join(unknown)} (known: {known})")
+        chosen = [rule for rule in rules() if rule.id in wanted]
+    return [rule for rule in chosen if rule.id not in config.ignore]
+
+
+def audit(
+    root: Path,
+    paths: Sequence[Path] = (),
+    *,
+    select: Sequence[str] | None = None,
+    baseline: Path | None = None,
+    config_file: Path | None = None,
+    diff_base: str | None = None,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+) -> AuditResult:
+    """Audit the tree at `root` (restricted to `paths`, relative to `root` unless absolute)."""
+    started = time.perf_counter()
+    root = Path(root)
+    config = load(root, config_file)
+    chosen = select_rules(config, select)
+    files = discover(root, config.excludes)
+    targets = restrict(files, root, [Path(p) for p in paths])
+    cache = Cache((cache_dir or default_directory(root)) if use_cache else None, root)
+    cache.load()
+    selected = [(rule, config.options_for(rule)) for rule in chosen]
+    analysis = analyse(root, files, targets, selected, cache)
+    if not paths:
+        cache.prune(set(files))
+    cache.save()
+    ran = {rule.id for rule in chosen}
+    findings, suppressed = apply_suppressions(analysis.findings, analysis.directives, ran)
+    baselined = 0
+    if baseline is not None:
+        findings, baselined = baseline_file.subtract(findings, baseline_file.read(baseline))
+    outside_diff = 0
+    if diff_base is not None:
+        from checks.diff import changed_lines
+
+        changed = changed_lines(root, diff_base)
+        kept = [f for f in findings if f.path in changed and _on_changed(f, changed[f.path])]
+        outside_diff = len(findings) - len(kept)
+        findings = kept
+    findings = sorted(set(findings), key=Finding.sort_key)
+    summary = {
+        "files": analysis.files,
+        "analysed": analysis.analysed,
+        "cached": analysis.cached,
+        "rules": [rule.id for rule in chosen],
+        "findings": len(findings),
+        "by_severity": dict(Counter(f.severity.value for f in findings)),
+        "by_rule": dict(Counter(f.rule for f in findings)),
+        "suppressed": suppressed,
+        "baselined": baselined,
+        "outside_diff": outside_diff,
+        "fail_on": config.fail_on.value,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    return AuditResult(findings, summary, analysis.notes, root, chosen, config.fail_on)
+
+
+def _on_changed(finding: Finding, lines: set[int] | None) -> bool:
+    return lines is None or finding.line in lines
+
+
+def raw_findings(root: Path, **options: Any) -> list[Finding]:
+    """Every finding before baseline filtering (what `--write-baseline` records)."""
+    return audit(root, **options).findings

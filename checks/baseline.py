@@ -1,0 +1,66 @@
+"""Adopting the audit on a dirty repository: record today's findings, then fail only on new ones.
+
+Findings match by fingerprint (rule, path, normalised snippet), counted, so a file that gains a
+second identical violation still reports the new one, and moving lines changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from checks.cli_support import UserError
+from checks.model import Finding
+
+FORMAT = 1
+
+
+def write(path: Path, findings: Iterable[Finding]) -> None:
+    """Write the baseline atomically: it is complete or absent."""
+    records = [
+        {"fingerprint": f.fingerprint, "rule": f.rule, "path": f.path, "message": f.message}
+        for f in sorted(findings, key=Finding.sort_key)
+    ]
+    text = json.dumps({"version": FORMAT, "findings": records}, indent=2) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".baseline-", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    Path(temporary).replace(path)
+
+
+def read(path: Path) -> Counter[str]:
+    """Fingerprint counts of a baseline file; a bad file is a usage error naming it."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UserError(f"{path}: cannot read baseline: {error.strerror}") from None
+    except ValueError as error:
+        raise UserError(f"{path}: baseline is not valid JSON: {error}") from None
+    records = document.get("findings") if isinstance(document, dict) else None
+    if document.get("version") != FORMAT or not isinstance(records, list):
+        raise UserError(f"{path}: not a readiness baseline (version {FORMAT} with 'findings')")
+    counts: Counter[str] = Counter()
+    for index, record in enumerate(records):
+        if not isinstance(record, dict) or not isinstance(record.get("fingerprint"), str):
+            raise UserError(f"{path}: findings[{index}]: missing 'fingerprint'")
+        counts[record["fingerprint"]] += 1
+    return counts
+
+
+def subtract(findings: Iterable[Finding], known: Counter[str]) -> tuple[list[Finding], int]:
+    """Findings not covered by the baseline, and how many were."""
+    remaining = Counter(known)
+    new: list[Finding] = []
+    matched = 0
+    for finding in sorted(findings, key=Finding.sort_key):
+        if remaining[finding.fingerprint] > 0:
+            remaining[finding.fingerprint] -= 1
+            matched += 1
+        else:
+            new.append(finding)
+    return new, matched

@@ -1,0 +1,100 @@
+"""The on-disk analysis cache: per-file results keyed by the file's content hash.
+
+One index file per audited root holds, for every file, its SHA-256, its size and mtime (a cheap
+shortcut to skip hashing unchanged files, trusted only when the mtime is safely in the past), and
+the results of each rule, keyed by rule id, rule version and a digest of its options. A tool
+upgrade changes the index name, so stale results are never read. Two runs racing each write a
+complete temporary file and `os.replace` it: the last one wins, neither is ever half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from checks import __version__
+
+FORMAT = 1
+# A file modified less than this long before we stat it may be modified again within the same
+# mtime tick; its stat shortcut is not recorded, so the next run hashes it.
+RACY_SECONDS = 2.0
+
+Entry = dict[str, Any]
+
+
+def default_directory(root: Path) -> Path:
+    configured = os.environ.get("READINESS_CACHE_DIR")
+    return Path(configured) if configured else root / ".readiness-cache"
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Cache:
+    """Per-file entries of one audited root; `directory=None` is a cache that keeps nothing."""
+
+    def __init__(self, directory: Path | None, root: Path) -> None:
+        self.directory = directory
+        key = hashlib.sha256(f"{__version__}\0{FORMAT}\0{root.resolve()}".encode()).hexdigest()
+        self.path = directory / f"index-{key[:16]}.json" if directory is not None else None
+        self.entries: dict[str, Entry] = {}
+        self.changed = False
+
+    def load(self) -> None:
+        if self.path is None:
+            return
+        try:
+            with self.path.open("rb") as stream:
+                document = json.load(stream)
+        except (OSError, ValueError):
+            return  # absent or damaged: start afresh, the next save repairs it
+        if isinstance(document, dict) and isinstance(document.get("files"), dict):
+            self.entries = document["files"]
+
+    def lookup(self, path: str, stat: os.stat_result) -> Entry | None:
+        """The entry for `path` if its recorded size and mtime still match."""
+        entry = self.entries.get(path)
+        if entry is None or entry.get("mtime") != stat.st_mtime_ns:
+            return None
+        return entry if entry.get("size") == stat.st_size else None
+
+    def by_hash(self, path: str, sha: str) -> Entry | None:
+        entry = self.entries.get(path)
+        return entry if entry is not None and entry.get("sha") == sha else None
+
+    def store(self, path: str, entry: Entry) -> None:
+        if entry.get("mtime") is not None and entry["mtime"] > (time.time() - RACY_SECONDS) * 1e9:
+            entry = {**entry, "mtime": None}
+        self.entries[path] = entry
+        self.changed = True
+
+    def prune(self, keep: set[str]) -> None:
+        for path in [p for p in self.entries if p not in keep]:
+            del self.entries[path]
+            self.changed = True
+
+    def save(self) -> None:
+        if self.path is None or self.directory is None or not self.changed:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            ignore = self.directory / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n", encoding="utf-8")
+            handle, temporary = tempfile.mkstemp(prefix=".index-", dir=self.directory)
+        except OSError:
+            return  # a read-only checkout still audits, it just does not remember
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump({"format": FORMAT, "files": self.entries}, stream, separators=(",", ":"))
+            Path(temporary).replace(self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                Path(temporary).unlink()
