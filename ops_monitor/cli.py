@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import click
 
+from ops_monitor.commands.cron import cron
+from ops_monitor.commands.scheduler import scheduler
 from ops_monitor.commands.serve import serve
 from ops_monitor.commands.templates import templates_command
 
@@ -32,6 +34,8 @@ def cli(debug: bool) -> None:
 
 cli.add_command(templates_command)
 cli.add_command(serve)
+cli.add_command(scheduler)
+cli.add_command(cron)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

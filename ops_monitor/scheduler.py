@@ -138,7 +138,7 @@ class Scheduler:
         self.starting_deadline = starting_deadline
         self.catch_up_enabled = catch_up
         self.after_run = after_run
-        self._cursor: datetime | None = None  # ticks after this moment are still to be handled
+        self._cursor = clock()  # ticks after this moment are still to be handled
 
     # ------------------------------------------------------------ the loop
 
@@ -149,12 +149,16 @@ class Scheduler:
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
-    def run(self, until: datetime | None = None) -> None:
-        """Catch up if needed, then fire ticks until `stop()` (or the clock passes `until`)."""
+    def begin(self) -> None:
+        """Start counting ticks from now, after one catch-up full scan if one is due."""
         now = self.clock()
         self._cursor = now
         _log({"event": "scheduler_started", "now": _iso(now), "schedules": self._describe()})
         self.catch_up(now)
+
+    def run(self, until: datetime | None = None) -> None:
+        """Catch up if needed, then fire ticks until `stop()` (or the clock passes `until`)."""
+        self.begin()
         while not self.stopping:
             fire = self.next_fire(self._cursor)
             if fire is None or (until is not None and fire > until):
@@ -181,8 +185,7 @@ class Scheduler:
 
     def handle_due(self, now: datetime) -> None:
         """Handle every tick in (cursor, now]: run the latest, count the earlier ones as missed."""
-        start = self._cursor if self._cursor is not None else now
-        due = {schedule: schedule.fires_between(start, now) for schedule in self.schedules}
+        due = {schedule: schedule.fires_between(self._cursor, now) for schedule in self.schedules}
         self._cursor = now
         fires = [fire for fires in due.values() for fire in fires]
         if not fires:
@@ -331,8 +334,7 @@ class Scheduler:
         for schedule in self.schedules:
             for fire in schedule.fires_between(tick, now):
                 self._skip(schedule, fire, "overlap")
-        if self._cursor is None or now > self._cursor:
-            self._cursor = now
+        self._cursor = max(self._cursor, now)
 
     def _skip(self, schedule: Schedule, tick: datetime, reason: str, **extra: Any) -> None:
         self.metrics.skipped.labels(schedule.name, reason).inc()

@@ -15,6 +15,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Protocol
 
+import click
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
@@ -28,15 +29,20 @@ from ops_monitor.scheduler import (
 )
 from ops_monitor.scheduling.locks import run_lock_for
 from ops_monitor.scheduling.metrics import SchedulerMetrics
-from ops_monitor.scheduling.schedules import Schedule, parse_schedules
+from ops_monitor.scheduling.schedules import Schedule, ScheduleError, parse_schedules
 from ops_monitor.scheduling.status import DEFAULT_GRACE, CronView
 
 _STOP_TIMEOUT_SECONDS = 30.0
 
 
-class HasEngine(Protocol):
+class StoreLike(Protocol):
+    """The part of `ops_monitor.store.Store` the scheduler needs: its engine, to lock on the
+    same database, and `close()`, to close every connection after each run."""
+
     @property
     def engine(self) -> Engine: ...
+
+    def close(self) -> None: ...
 
 
 class SchedulerSettings(Protocol):
@@ -46,17 +52,27 @@ class SchedulerSettings(Protocol):
     def schedules(self) -> Mapping[str, str]: ...
 
 
-def _seconds(settings: object, name: str, default: timedelta) -> timedelta:
+def _hours(settings: object, name: str, default: timedelta) -> timedelta:
     value = getattr(settings, name, None)
-    return default if value is None else timedelta(seconds=float(value))
+    return default if value is None else timedelta(hours=float(value))
 
 
 def starting_deadline(settings: object) -> timedelta:
-    return _seconds(settings, "starting_deadline_seconds", DEFAULT_STARTING_DEADLINE)
+    """How late a missed tick may still start (`starting_deadline_hours`, 24 by default)."""
+    return _hours(settings, "starting_deadline_hours", DEFAULT_STARTING_DEADLINE)
 
 
 def late_grace(settings: object) -> timedelta:
-    return _seconds(settings, "cron_grace_seconds", DEFAULT_GRACE)
+    """How long past its period a schedule may go without success before it is late."""
+    return _hours(settings, "cron_grace_hours", DEFAULT_GRACE)
+
+
+def schedules_from(settings: SchedulerSettings) -> list[Schedule]:
+    """The configured schedules; a bad one is a usage error naming the schedule and field."""
+    try:
+        return parse_schedules(settings.schedules)
+    except ScheduleError as error:
+        raise click.UsageError(str(error)) from None
 
 
 def scheduler_enabled(settings: object) -> bool:
@@ -75,7 +91,7 @@ def configure_logging() -> None:
 
 def build_scheduler(
     service: ScanService,
-    store: HasEngine,
+    store: StoreLike,
     schedules: list[Schedule],
     *,
     registry: CollectorRegistry,
@@ -94,7 +110,7 @@ def build_scheduler(
         clock=clock,
         sleep=sleep,
         starting_deadline=starting_deadline(settings),
-        after_run=engine.dispose,
+        after_run=store.close,
     )
 
 
@@ -122,7 +138,7 @@ def scheduler_lifespan(
     """A lifespan hook for `create_app(..., lifespans=[...])`: publishes the cron view for
     `GET /api/ops/cron` and runs the loop on the app's own service (so scans it starts are
     broadcast, and a manual scan and a tick never overlap) for as long as the app lives."""
-    schedules = parse_schedules(settings.schedules)
+    schedules = schedules_from(settings)
 
     @asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:
