@@ -1,0 +1,72 @@
+"""Prometheus collectors for the monitor, in one registry that `/metrics` exposes.
+
+A module-level `REGISTRY` (not prometheus-client's global one) so that tests and several
+services in one process see the same, isolated set of series, and nothing else leaks in.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+SCANS = Counter(
+    "ops_monitor_scans",
+    "Scans finished, by scope, status and trigger.",
+    ["scope", "status", "trigger"],
+    registry=REGISTRY,
+)
+SCAN_DURATION = Histogram(
+    "ops_monitor_scan_duration_seconds",
+    "Wall time of a scan, by scope.",
+    ["scope"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300),
+    registry=REGISTRY,
+)
+SCANS_REJECTED = Counter(
+    "ops_monitor_scans_rejected",
+    "Scan requests refused because another scan was running.",
+    registry=REGISTRY,
+)
+LOGS_INGESTED = Counter(
+    "ops_monitor_logs_ingested",
+    "Log records stored, by origin (file format or push).",
+    ["origin"],
+    registry=REGISTRY,
+)
+LOGS_PROCESSED = Counter(
+    "ops_monitor_logs_processed",
+    "Log records read by scans, by scope.",
+    ["scope"],
+    registry=REGISTRY,
+)
+MALFORMED_LINES = Counter(
+    "ops_monitor_malformed_lines",
+    "Input lines that could not be parsed into a log record, by origin.",
+    ["origin"],
+    registry=REGISTRY,
+)
+ISSUES_FILED = Counter(
+    "ops_monitor_issues_filed",
+    "Issues opened by scans (new), by category and severity.",
+    ["category", "severity"],
+    registry=REGISTRY,
+)
+ISSUES_REOPENED = Counter(
+    "ops_monitor_issues_reopened",
+    "Resolved issues that recurred and were reopened as regressed.",
+    ["category"],
+    registry=REGISTRY,
+)
+
+METRIC_NAMES: tuple[str, ...] = (
+    "ops_monitor_scans_total",
+    "ops_monitor_scan_duration_seconds",
+    "ops_monitor_scans_rejected_total",
+    "ops_monitor_logs_ingested_total",
+    "ops_monitor_logs_processed_total",
+    "ops_monitor_malformed_lines_total",
+    "ops_monitor_issues_filed_total",
+    "ops_monitor_issues_reopened_total",
+)
+"""The series names as they appear on `/metrics` (the runbooks list them)."""

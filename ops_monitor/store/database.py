@@ -1,0 +1,180 @@
+"""`Store`: one database (SQLite file or PostgreSQL), its migrations, its locks, its connections.
+
+SQLite runs in WAL mode with a busy timeout so ingest and API reads proceed while a scan
+analyses; write transactions start with `BEGIN IMMEDIATE` so two writers queue on the busy
+timeout instead of failing half-way. Connections are not pooled for SQLite files, so every
+connection a caller closes is really closed: tests count them (`open_connections`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from sqlalchemy import Connection, Engine, create_engine, event, pool, text
+from sqlalchemy.engine import make_url
+
+from ops_monitor.store import migrations, schema
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class ScanLockHeld(Exception):
+    """Another scan holds the store's scan lock (in this process or another one)."""
+
+
+class Store:
+    """The monitor's database. `migrate()` before first use; `close()` when done."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        self._memory_lock = threading.Lock()
+        self._connections_opened = 0
+        self._connections_closed = 0
+        self._count_lock = threading.Lock()
+        self.sqlite_path: Path | None = None
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            if database in ("", ":memory:") or database.startswith("file::memory:"):
+                kwargs["poolclass"] = pool.StaticPool
+                kwargs["connect_args"] = {"check_same_thread": False}
+            else:
+                self.sqlite_path = Path(database).resolve()
+                self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+                kwargs["poolclass"] = pool.NullPool
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(url, **kwargs)
+        event.listen(self.engine, "connect", self._on_connect)
+        event.listen(self.engine, "close", self._on_close)
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "begin", _sqlite_begin)
+
+    # ------------------------------------------------------------------ connections
+    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        with self._count_lock:
+            self._connections_opened += 1
+        if self.dialect == "sqlite":
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            if self.sqlite_path is not None:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.close()
+
+    def _on_close(self, _dbapi_connection: Any, _record: Any) -> None:
+        with self._count_lock:
+            self._connections_closed += 1
+
+    @property
+    def connections_opened(self) -> int:
+        return self._connections_opened
+
+    @property
+    def open_connections(self) -> int:
+        """Database connections opened and not yet closed (0 between operations)."""
+        with self._count_lock:
+            return self._connections_opened - self._connections_closed
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading; closed (not just returned) when the block ends."""
+        with self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back on an exception."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(immediate=True)
+            with connection.begin():
+                yield connection
+
+    def close(self) -> None:
+        """Close every pooled connection (the store stays usable; it reconnects on demand)."""
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ schema
+    def migrate(self) -> list[int]:
+        """Apply pending migrations; return the versions applied (empty when up to date)."""
+        applied: list[int] = []
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(immediate=True)
+            with connection.begin():
+                schema.schema_migrations.create(connection, checkfirst=True)
+            for migration in migrations.MIGRATIONS:
+                with connection.begin():
+                    if self.dialect == "postgresql":
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :k))"),
+                            {"k": "/migrate"},
+                        )
+                    if migration.version in migrations.applied_versions(connection):
+                        continue
+                    migration.apply(connection)
+                    migrations.record(connection, migration)
+                    applied.append(migration.version)
+        return applied
+
+    create = migrate
+
+    def schema_version(self) -> int:
+        with self.read() as connection:
+            versions = migrations.applied_versions(connection)
+        return max(versions, default=0)
+
+    # ------------------------------------------------------------------ one scan at a time
+    @contextmanager
+    def scan_lock(self) -> Iterator[None]:
+        """Held for a whole scan. Released by the OS or the database when a process dies, so a
+        killed scan never blocks the next one. Raises ScanLockHeld when another holder has it."""
+        if self.dialect == "postgresql":
+            with self._pg_lock():
+                yield
+        elif self.sqlite_path is not None:
+            lock = FileLock(f"{self.sqlite_path}.scan-lock", timeout=0, thread_local=False)
+            try:
+                lock.acquire()
+            except Timeout as error:
+                raise ScanLockHeld(str(self.sqlite_path)) from error
+            try:
+                yield
+            finally:
+                lock.release()
+        else:
+            if not self._memory_lock.acquire(blocking=False):
+                raise ScanLockHeld("memory")
+            try:
+                yield
+            finally:
+                self._memory_lock.release()
+
+    @contextmanager
+    def _pg_lock(self) -> Iterator[None]:
+        key = "hashtext(current_schema() || :k)"
+        params = {"k": "/ops-scan"}
+        with self.engine.connect() as connection:
+            got = connection.execute(
+                text(f"SELECT pg_try_advisory_lock({key})"), params
+            ).scalar_one()
+            connection.commit()
+            if not got:
+                raise ScanLockHeld("postgresql advisory lock")
+            try:
+                yield
+            finally:
+                connection.execute(text(f"SELECT pg_advisory_unlock({key})"), params)
+                connection.commit()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get("immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

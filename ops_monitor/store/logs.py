@@ -1,0 +1,186 @@
+"""Queries on `operation_logs` and `ops_ingest_batches`: batched inserts, scan reads, retention."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select
+
+from ops_monitor.models import LogRecord, ScanFilters
+from ops_monitor.store.schema import ingest_batches, operation_logs
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+DURATION_KEYS = ("duration_ms", "durationMs", "wallTime", "duration")
+
+
+def to_micros(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - EPOCH) // _MICRO
+
+
+def from_micros(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+def _duration(attributes: dict[str, Any]) -> float | None:
+    for key in DURATION_KEYS:
+        value = attributes.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def row_of(record: LogRecord) -> dict[str, Any]:
+    """The stored form of one record; outcome and duration lifted out for the rules' SQL."""
+    attributes = record.attributes
+    outcome = attributes.get("outcome")
+    return {
+        "ts": to_micros(record.timestamp),
+        "source": record.source,
+        "level": record.level,
+        "message": record.message,
+        "outcome": outcome if isinstance(outcome, str) else None,
+        "duration_ms": _duration(attributes) if attributes else None,
+        "attributes": json.dumps(attributes, default=str) if attributes else None,
+    }
+
+
+def insert_logs(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(operation_logs.insert(), list(rows))
+
+
+def record_batch(
+    connection: Connection, origin: str, accepted: int, malformed: int, samples: Sequence[str]
+) -> None:
+    connection.execute(
+        ingest_batches.insert().values(
+            received_at=datetime.now(UTC),
+            origin=origin,
+            accepted=accepted,
+            malformed=malformed,
+            samples=json.dumps(list(samples)),
+        )
+    )
+
+
+def max_log_id(connection: Connection) -> int:
+    return int(connection.scalar(select(func.coalesce(func.max(operation_logs.c.id), 0))) or 0)
+
+
+def max_batch_id(connection: Connection) -> int:
+    return int(connection.scalar(select(func.coalesce(func.max(ingest_batches.c.id), 0))) or 0)
+
+
+@dataclass(frozen=True)
+class LogRange:
+    """The records one scan reads: ids in (after_id, up_to_id], not older than `since_us`."""
+
+    after_id: int
+    up_to_id: int
+    since_us: int | None
+    filters: ScanFilters
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        c = operation_logs.c
+        where: list[ColumnElement[bool]] = [c.id > self.after_id, c.id <= self.up_to_id]
+        if self.since_us is not None:
+            where.append(c.ts >= self.since_us)
+        if self.filters.since is not None:
+            where.append(c.ts >= to_micros(self.filters.since))
+        if self.filters.until is not None:
+            where.append(c.ts <= to_micros(self.filters.until))
+        if self.filters.sources:
+            where.append(c.source.in_(self.filters.sources))
+        if self.filters.levels:
+            where.append(c.level.in_([level.lower() for level in self.filters.levels]))
+        return where
+
+
+def count_logs(connection: Connection, span: LogRange) -> tuple[int, int | None, int | None]:
+    """How many records the range holds, and their earliest and latest timestamps."""
+    c = operation_logs.c
+    row = connection.execute(
+        select(func.count(), func.min(c.ts), func.max(c.ts)).where(*span.conditions())
+    ).one()
+    return int(row[0]), row[1], row[2]
+
+
+def interesting_logs(
+    connection: Connection,
+    span: LogRange,
+    error_levels: Iterable[str],
+    outcomes: Iterable[str],
+    slow_ms: float,
+) -> Iterator[tuple[int, str, str, str, str | None, float | None]]:
+    """Stream the records any rule could act on; the database drops the rest."""
+    c = operation_logs.c
+    query = (
+        select(c.ts, c.source, c.level, c.message, c.outcome, c.duration_ms)
+        .where(
+            *span.conditions(),
+            or_(
+                c.level.in_(list(error_levels)),
+                c.outcome.in_(list(outcomes)),
+                c.duration_ms > slow_ms,
+            ),
+        )
+        .order_by(c.id)
+    )
+    result = connection.execution_options(stream_results=True, yield_per=5000).execute(query)
+    for row in result:
+        yield row[0], row[1], row[2], row[3], row[4], row[5]
+
+
+def error_counts(
+    connection: Connection,
+    first_window: int,
+    last_window: int,
+    width_us: int,
+    error_levels: Iterable[str],
+    sources: Sequence[str] | None,
+) -> dict[tuple[str, int], int]:
+    """Errors per (source, window) for windows first_window-1 .. last_window, over all stored
+    records (not only this scan's), so incremental and full scans see the same windows."""
+    c = operation_logs.c
+    window = (c.ts // width_us).label("window")
+    where: list[ColumnElement[bool]] = [
+        c.level.in_(list(error_levels)),
+        c.ts >= (first_window - 1) * width_us,
+        c.ts < (last_window + 1) * width_us,
+    ]
+    if sources:
+        where.append(c.source.in_(list(sources)))
+    query = select(c.source, window, func.count()).where(and_(*where)).group_by(c.source, window)
+    return {(row[0], int(row[1])): int(row[2]) for row in connection.execute(query)}
+
+
+def malformed_since(
+    connection: Connection, after_batch: int, up_to_batch: int, since: datetime | None, keep: int
+) -> tuple[int, list[str]]:
+    b = ingest_batches.c
+    where: list[ColumnElement[bool]] = [b.id > after_batch, b.id <= up_to_batch, b.malformed > 0]
+    if since is not None:
+        where.append(b.received_at >= since)
+    total = 0
+    samples: list[str] = []
+    for count, sample_json in connection.execute(select(b.malformed, b.samples).where(*where)):
+        total += int(count)
+        if len(samples) < keep:
+            samples.extend(json.loads(sample_json)[: keep - len(samples)])
+    return total, samples
+
+
+def purge_before(connection: Connection, cutoff_us: int) -> int:
+    """Delete records older than the retention window; returns how many went."""
+    result = connection.execute(delete(operation_logs).where(operation_logs.c.ts < cutoff_us))
+    connection.execute(
+        delete(ingest_batches).where(ingest_batches.c.received_at < from_micros(cutoff_us))
+    )
+    return int(result.rowcount or 0)

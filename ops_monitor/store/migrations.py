@@ -1,0 +1,58 @@
+"""Versioned schema migrations kept in a small table, `ops_schema_migrations`.
+
+Why not Alembic: the schema is a handful of tables owned by one package, migrations must run
+unattended at start on SQLite and PostgreSQL alike, and an ordered list of Python functions with
+one row per applied version gives exactly that without shipping an Alembic environment and
+script directory inside the wheel. Each migration runs in its own transaction together with its
+version row, under a lock (`BEGIN IMMEDIATE` on SQLite, an advisory lock on PostgreSQL), so two
+processes starting at once apply it exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select
+
+from ops_monitor.store import schema
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _initial(connection: Connection) -> None:
+    tables = [
+        table for table in schema.metadata.sorted_tables if table.name != "ops_schema_migrations"
+    ]
+    schema.metadata.create_all(connection, tables=tables)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "operation logs, ingest batches, scans, issues, cursors, state", _initial),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+def applied_versions(connection: Connection) -> set[int]:
+    if not connection.dialect.has_table(connection, schema.schema_migrations.name):
+        return set()
+    return set(connection.scalars(select(schema.schema_migrations.c.version)))
+
+
+def pending(connection: Connection) -> list[Migration]:
+    done = applied_versions(connection)
+    return [migration for migration in MIGRATIONS if migration.version not in done]
+
+
+def record(connection: Connection, migration: Migration) -> None:
+    connection.execute(
+        schema.schema_migrations.insert().values(
+            version=migration.version, name=migration.name, applied_at=datetime.now(UTC)
+        )
+    )

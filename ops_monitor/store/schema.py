@@ -1,0 +1,133 @@
+"""The monitor's tables, described once with SQLAlchemy Core for SQLite and PostgreSQL alike.
+
+Log timestamps are integer microseconds since the epoch: they sort and compare as numbers on both
+databases, cost nothing to convert on the hot ingest and scan paths, and never lose a time zone.
+Scan and issue times are ordinary timezone-aware columns, because people read them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+metadata = MetaData()
+
+# SQLite only makes INTEGER PRIMARY KEY an alias of the rowid (fast, auto-incrementing).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Micros = BigInteger()
+When = DateTime(timezone=True)
+
+schema_migrations = Table(
+    "ops_schema_migrations",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("applied_at", When, nullable=False),
+)
+
+ingest_batches = Table(
+    "ops_ingest_batches",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("received_at", When, nullable=False),
+    Column("origin", String(100), nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("malformed", Integer, nullable=False),
+    Column("samples", Text, nullable=False),  # JSON list of "line N: reason: text"
+)
+
+operation_logs = Table(
+    "operation_logs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ts", Micros, nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("outcome", String(40)),  # lifted from attributes: performance rules filter on them
+    Column("duration_ms", Float),
+    Column("attributes", Text),  # JSON object, or NULL when empty
+    Index("operation_logs_ts", "ts"),
+)
+
+scans = Table(
+    "ops_scans",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("scope", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("trigger", String(100), nullable=False),
+    Column("started_at", When, nullable=False),
+    Column("finished_at", When),
+    Column("logs_processed", BigInteger, nullable=False, default=0),
+    Column("issues_found", Integer, nullable=False, default=0),
+    Column("issues_filed", Integer, nullable=False, default=0),
+    Column("issues_reopened", Integer, nullable=False, default=0),
+    Column("malformed_lines", BigInteger, nullable=False, default=0),
+    Column("malformed_samples", Text, nullable=False, default="[]"),
+    Column("error", Text),
+    Column("filters", Text, nullable=False, default="{}"),
+    Column("cursor_from", BigInteger),
+    Column("cursor_to", BigInteger),
+    # At most one running scan, whatever process started it: a second insert fails.
+    Index(
+        "ops_scans_one_running",
+        "status",
+        unique=True,
+        sqlite_where=text("status = 'running'"),
+        postgresql_where=text("status = 'running'"),
+    ),
+    Index("ops_scans_scope_status", "scope", "status", "id"),
+)
+
+issues = Table(
+    "ops_issues",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("rule", String(50), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("template_id", String(64), nullable=False),
+    Column("template", Text, nullable=False),
+    Column("occurrences", BigInteger, nullable=False),
+    Column("first_seen", When, nullable=False),
+    Column("last_seen", When, nullable=False),
+    Column("samples", Text, nullable=False),  # JSON list of sample lines
+    Column("evidence", Text, nullable=False),  # JSON object: counts by level, spike windows
+    Column("resolution", Text),
+    Column("resolved_at", When),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    Column("last_scan_id", BigInteger),
+    Index("ops_issues_status", "status", "severity"),
+)
+
+cursors = Table(
+    "ops_cursors",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", When, nullable=False),
+)
+
+state = Table(
+    "ops_state",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
