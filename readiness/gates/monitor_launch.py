@@ -130,9 +130,10 @@ def _wait_until_up(
         try:
             client.health()
             return
-        except MonitorClientError:
+        except MonitorClientError as error:
             if time.monotonic() > deadline:
-                raise LaunchError(f"the monitor did not answer within {timeout:g}s") from None
+                why = f"the monitor was not healthy within {timeout:g}s (last: {error})"
+                raise LaunchError(why) from None
             time.sleep(0.1)
 
 
