@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 ID = "cron-handler"
 TITLE = "Cron triggers and the scheduled handler disagree"
 SEVERITY = Severity.ERROR
-VERSION = 2
+VERSION = 3
 FILES = (*WRANGLER_FILES, *DEFAULT_FILES)
 FACTS_KEY = f"{ID}/handler/{VERSION}"
 
@@ -123,13 +123,14 @@ def _check_worker(
         return
     if facts["has_scheduled"] is False:
         crons = ", ".join(f"'{cron.value}'" for cron in triggers)
-        named = facts["named_scheduled_line"]
+        named = facts["named_scheduled"]
         if named:
             message = (
                 f"`scheduled` is exported by name, but the Workers runtime only calls the default "
                 f"export's `scheduled`: the crons in {config_path} ({crons}) never run"
             )
-            yield repo.finding(ID, SEVERITY, handler_path, named, message, REMEDIATION)
+            at = (int(named[0]), int(named[1]))
+            yield repo.finding(ID, SEVERITY, handler_path, at, message, REMEDIATION)
         else:
             message = f"crons {crons} are configured but {handler_path} has no `scheduled` handler"
             yield repo.finding(
@@ -210,7 +211,7 @@ def handler_facts(file: SourceFile) -> dict[str, Any] | None:
         defined = "def on_scheduled" in text or "def scheduled" in text
         return {
             "has_scheduled": defined,
-            "named_scheduled_line": None,
+            "named_scheduled": None,
             "compared": [],
             "imports": [],
         }
@@ -224,7 +225,7 @@ def handler_facts(file: SourceFile) -> dict[str, Any] | None:
         has = None  # a broken file may hide its handler inside an error node
     return {
         "has_scheduled": has,
-        "named_scheduled_line": _named_scheduled(file, root),
+        "named_scheduled": _named_scheduled(file, root),
         "compared": compared,
         "imports": _relative_imports(file, root),
     }
@@ -371,7 +372,7 @@ def _default_export_has_scheduled(file: SourceFile, root: Node) -> bool | None:
     return False
 
 
-def _named_scheduled(file: SourceFile, root: Node) -> int | None:
+def _named_scheduled(file: SourceFile, root: Node) -> list[int] | None:
     for statement in root.named_children:
         if statement.type != "export_statement" or any(
             c.type == "default" for c in statement.children
@@ -383,10 +384,10 @@ def _named_scheduled(file: SourceFile, root: Node) -> int | None:
         if declaration.type in ("function_declaration", "generator_function_declaration"):
             name = declaration.child_by_field_name("name")
             if name is not None and file.node_text(name) == "scheduled":
-                return file.position(name)[0]
+                return list(file.position(name))
         if declaration.type in ("lexical_declaration", "variable_declaration"):
             for declarator in declaration.named_children:
                 var = declarator.child_by_field_name("name")
                 if var is not None and file.node_text(var) == "scheduled":
-                    return file.position(var)[0]
+                    return list(file.position(var))
     return None

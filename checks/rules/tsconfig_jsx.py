@@ -46,7 +46,7 @@ from checks.rules._tsconfig import TsconfigError, effective, included
 ID = "tsconfig-jsx"
 TITLE = "tsconfig includes .tsx files but sets no jsx"
 SEVERITY = Severity.ERROR
-VERSION = 1
+VERSION = 2
 FILES = ("tsconfig*.json",)
 
 REMEDIATION = 'Add "jsx": "react-jsx" to compilerOptions (readiness check --fix does it).'
@@ -106,10 +106,13 @@ def _extended_bases(repo: Repository, configs: list[str]) -> set[Path]:
     return bases
 
 
-def _report_line(path: Path) -> int:
+def _report_line(path: Path) -> tuple[int, int]:
+    """Where `compilerOptions` is written (line, column), else the top of the file."""
     text = path.read_text(encoding="utf-8")
     located = find_compiler_options(text)
-    return text.count("\n", 0, located) + 1 if located is not None else 1
+    if located is None:
+        return 1, 1
+    return text.count("\n", 0, located) + 1, located - (text.rfind("\n", 0, located) + 1) + 1
 
 
 def _skip_string(text: str, index: int) -> int:

@@ -7,7 +7,8 @@ import re
 import shutil
 from pathlib import Path
 
-from checks.model import Finding
+from checks.api import audit
+from checks.cli import main
 from checks.registry import get_rule, rules
 from checks.repository import Repository
 
@@ -37,11 +38,34 @@ def test_expected_md_lists_a_finding_for_every_rule() -> None:
 
 
 def test_the_example_yields_exactly_the_planted_findings() -> None:
-    findings: list[Finding] = audit_files(EXAMPLE, example_files())
+    result = audit(EXAMPLE, use_cache=False)
 
-    found = sorted((f.rule, f.path, f.line) for f in findings)
+    found = sorted((f.rule, f.path, f.line) for f in result.findings)
 
-    assert found == expected(), where(findings)
+    assert found == expected(), where(result.findings)
+
+
+def test_readiness_check_reports_them_in_json_and_fails(tmp_path: Path) -> None:
+    report = tmp_path / "findings.json"
+
+    status = main([str(EXAMPLE), "--no-cache", "--format", "json", "--output", str(report)])
+
+    findings = json.loads(report.read_text())["findings"]
+    assert status == 1
+    assert sorted((f["rule"], f["path"], f["line"]) for f in findings) == expected()
+
+
+def test_readiness_check_fix_adds_jsx_to_the_app_tsconfig(tmp_path: Path) -> None:
+    copy = tmp_path / "monorepo"
+    shutil.copytree(EXAMPLE, copy)
+    report = tmp_path / "after.json"
+
+    main([str(copy), "--no-cache", "--fix", "--format", "json", "--output", str(report)])
+
+    rules_left = {f["rule"] for f in json.loads(report.read_text())["findings"]}
+    assert "tsconfig-jsx" not in rules_left
+    assert '"jsx": "react-jsx",' in (copy / "orchestrator" / "tsconfig.app.json").read_text()
+    assert "// The ops dashboard" in (copy / "orchestrator" / "tsconfig.app.json").read_text()
 
 
 def test_the_excluded_trees_hold_decoys_that_would_be_found() -> None:
