@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import shutil
 from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 import git
 import pytest
+import yaml
 
+from checks.api import audit
 from checks.model import Finding
-from checks.registry import Rule, get_rule, rules
+from checks.registry import Rule, rules
 from checks.repository import Repository
 from checks.source import SourceFile
 
@@ -47,10 +51,14 @@ def tracked_files(root: Path) -> list[str]:
 
 
 def audit_rule(root: Path, rule_id: str, options: object | None = None) -> list[Finding]:
-    """Run one registered rule over every tracked file of a repository."""
-    rule = get_rule(rule_id)
-    assert rule is not None, rule_id
-    return run_rule(rule, root, tracked_files(root), options)
+    """Audit a repository with one rule through the engine (`checks.api.audit`); non-default
+    options go into the repository's readiness.yaml, as a user would write them."""
+    if options is not None:
+        assert is_dataclass(options)
+        assert not isinstance(options, type)
+        settings = {"checks": {"rules": {rule_id: json.loads(json.dumps(asdict(options)))}}}
+        (root / "readiness.yaml").write_text(yaml.safe_dump(settings))
+    return audit(root, select=[rule_id], use_cache=False).findings
 
 
 def audit_files(root: Path, files: list[str]) -> list[Finding]:
