@@ -112,6 +112,10 @@ def _log(fields: dict[str, Any], level: int = logging.INFO) -> None:
     logger.log(level, json.dumps(fields, sort_keys=False))
 
 
+def _log_failure(event: str, error: Exception) -> None:
+    _log({"event": event, "error": f"{type(error).__name__}: {error}"}, logging.ERROR)
+
+
 class Scheduler:
     """Runs scans on cron schedules against one service. `run()` blocks; `stop()` ends it."""
 
@@ -154,7 +158,10 @@ class Scheduler:
         now = self.clock()
         self._cursor = now
         _log({"event": "scheduler_started", "now": _iso(now), "schedules": self._describe()})
-        self.catch_up(now)
+        try:
+            self.catch_up(now)
+        except Exception as error:  # the database may be down at start; the ticks still come
+            _log_failure("tick_failed", error)
 
     def run(self, until: datetime | None = None) -> None:
         """Catch up if needed, then fire ticks until `stop()` (or the clock passes `until`)."""
@@ -167,7 +174,10 @@ class Scheduler:
                 break
             if not self._sleep_until(fire):
                 break
-            self.handle_due(self.clock())
+            try:
+                self.handle_due(self.clock())
+            except Exception as error:  # never let one tick end the loop
+                _log_failure("tick_failed", error)
         _log({"event": "scheduler_stopped", "now": _iso(self.clock())})
 
     def next_fire(self, after: datetime) -> datetime | None:
@@ -249,6 +259,21 @@ class Scheduler:
     def _run(
         self, schedule: Schedule, tick: datetime, *, catch_up: bool, still_due: Callable[[], bool]
     ) -> RunReport | None:
+        try:
+            return self._run_locked(schedule, tick, catch_up=catch_up, still_due=still_due)
+        except Exception as error:  # the database or the lock failed before the scan began
+            report = RunReport(schedule.name, schedule.scope, tick, catch_up, self.clock())
+            report.outcome = "failed"
+            report.error = f"{type(error).__name__}: {error}"
+            report.finished_at = report.started_at
+            self._account(report)
+            return report
+        finally:
+            self._release_connections()
+
+    def _run_locked(
+        self, schedule: Schedule, tick: datetime, *, catch_up: bool, still_due: Callable[[], bool]
+    ) -> RunReport | None:
         running = self.service.running_scan_id()
         if running is not None:
             self._skip(schedule, tick, "busy", running_scan_id=running)
@@ -257,13 +282,10 @@ class Scheduler:
             if not held:
                 self._skip(schedule, tick, "claimed")
                 return None
-            try:
-                if not still_due():
-                    self._skip(schedule, tick, "claimed")
-                    return None
-                return self._scan(schedule, tick, catch_up)
-            finally:
-                self._release_connections()
+            if not still_due():
+                self._skip(schedule, tick, "claimed")
+                return None
+            return self._scan(schedule, tick, catch_up)
 
     def _scan(self, schedule: Schedule, tick: datetime, catch_up: bool) -> RunReport | None:
         report = RunReport(
@@ -324,7 +346,7 @@ class Scheduler:
         try:
             self.after_run()
         except Exception as error:
-            _log({"event": "cleanup_failed", "error": f"{type(error).__name__}: {error}"})
+            _log_failure("cleanup_failed", error)
 
     # ------------------------------------------------------------ skips
 

@@ -18,6 +18,7 @@ from typing import Protocol
 import click
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
+from sqlalchemy.pool import StaticPool
 
 from ops_monitor.scheduler import (
     DEFAULT_STARTING_DEADLINE,
@@ -110,7 +111,8 @@ def build_scheduler(
         clock=clock,
         sleep=sleep,
         starting_deadline=starting_deadline(settings),
-        after_run=store.close,
+        # A static pool's one connection *is* an in-memory database: closing it would erase it.
+        after_run=None if isinstance(engine.pool, StaticPool) else store.close,
     )
 
 
