@@ -209,7 +209,8 @@ def served(app: Any) -> Iterator[ThreadedServer]:
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
         time.sleep(0.01)
     try:
         yield ThreadedServer(f"http://127.0.0.1:{listener.getsockname()[1]}")
