@@ -107,6 +107,7 @@ def analyse_file(root: Path, path: str, jobs: Sequence[Job], entry: Entry | None
         result["note"] = reason
         return result
     source = SourceFile(path, absolute, data, text)
+    result["fresh"] = True  # the engine counts and strips this marker
     results = result["results"]
     for job in jobs:
         rule = get_rule(job.rule_id)
@@ -190,12 +191,13 @@ def analyse(
             entries[path] = entry
         else:
             todo.append((path, file_jobs, cache.entries.get(path)))
-    analysis.cached = len(entries)
     for (path, _, _), entry in zip(todo, _analyse_all(root, todo, worker_count()), strict=True):
+        if entry.pop("fresh", False):
+            analysis.analysed += 1
         entries[path] = entry
         if entry.get("sha") is not None:
             cache.store(path, entry)
-    analysis.analysed = len(todo)
+    analysis.cached = len(entries) - analysis.analysed
     facts: dict[str, dict[str, Any]] = {}
     for path in targets:
         entry = entries.get(path)

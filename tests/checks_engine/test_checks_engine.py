@@ -1,0 +1,195 @@
+"""The engine: discovery, restriction to given files, the content-hash cache and its races."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+from checks.api import audit
+from checks.cache import Cache, default_directory
+from checks.cli_support import UserError
+from checks.engine import PARALLEL_THRESHOLD
+from checks.files import discover
+from checks_engine.conftest import MakeRepo, commit_all, write_files
+
+USE = "export default { fetch(r, env) { return env.DB_OPS.prepare('1'); } };\n"
+CLEAN = "export const answer = 42;\n"
+
+
+def paths(root: Path, **options: object) -> list[tuple[str, int]]:
+    result = audit(root, select=["db-ops-access"], **options)  # type: ignore[arg-type]
+    return [(f.path, f.line) for f in result.findings]
+
+
+def test_discovery_skips_ignored_and_vendored_trees_but_sees_untracked_files(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo(
+        {
+            ".gitignore": "generated/\n",
+            "apps/a/index.ts": USE,
+            "apps/a/node_modules/x/index.js": USE,
+            "dist/bundle.js": USE,
+            "third_party/lib.ts": USE,
+        }
+    )
+    write_files(root, {"apps/b/new.ts": USE, "generated/out.ts": USE})
+
+    assert discover(root) == [".gitignore", "apps/a/index.ts", "apps/b/new.ts"]
+    assert paths(root) == [("apps/a/index.ts", 1), ("apps/b/new.ts", 1)]
+
+
+def test_outside_git_the_tree_is_walked(tmp_path: Path) -> None:
+    write_files(tmp_path, {"a/index.ts": USE, "a/node_modules/m.js": USE, "b/c.py": "x = 1\n"})
+
+    assert discover(tmp_path) == ["a/index.ts", "b/c.py"]
+    assert paths(tmp_path, use_cache=False) == [("a/index.ts", 1)]
+
+
+def test_binary_huge_and_undecodable_files_are_skipped_with_a_note(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "apps/a/logo.js": b"\x89PNG\x00\x00DB_OPS",
+            "apps/a/latin1.ts": "const s = 'caf\xe9'; env.DB_OPS;\n".encode("latin-1"),
+            "apps/a/huge.js": "env.DB_OPS;\n" + "// filler\n" * 250_000,
+            "apps/a/index.ts": USE,
+        }
+    )
+
+    result = audit(root, select=["db-ops-access"])
+
+    assert [f.path for f in result.findings] == ["apps/a/index.ts"]
+    assert sorted(result.notes) == [
+        "apps/a/huge.js: skipped: larger than 2 MB",
+        "apps/a/latin1.ts: skipped: not UTF-8 text",
+        "apps/a/logo.js: skipped: binary",
+    ]
+
+
+def test_given_paths_restrict_the_run(make_repo: MakeRepo) -> None:
+    root = make_repo({"apps/a/index.ts": USE, "apps/b/index.ts": USE, "apps/c/x.ts": USE})
+
+    assert paths(root, paths=[Path("apps/b/index.ts"), root / "apps/c"]) == [
+        ("apps/b/index.ts", 1),
+        ("apps/c/x.ts", 1),
+    ]
+
+
+@pytest.mark.parametrize("path", ["../elsewhere.ts", "apps/missing.ts"])
+def test_a_bad_path_is_a_usage_error_naming_it(make_repo: MakeRepo, path: str) -> None:
+    root = make_repo({"apps/a/index.ts": USE})
+
+    with pytest.raises(UserError, match=path.replace(".", r"\.")):
+        audit(root, [Path(path)])
+
+
+def test_a_warm_run_analyses_nothing_and_reports_the_same(make_repo: MakeRepo) -> None:
+    root = make_repo({"apps/a/index.ts": USE, "apps/a/clean.ts": CLEAN})
+
+    cold = audit(root)
+    warm = audit(root)
+
+    assert (cold.summary["analysed"], warm.summary["analysed"]) == (2, 0)
+    assert warm.summary["cached"] == 2
+    assert warm.findings == cold.findings
+
+
+def test_a_changed_file_is_analysed_again(make_repo: MakeRepo, tmp_path: Path) -> None:
+    root = make_repo({"apps/a/index.ts": USE, "apps/a/clean.ts": CLEAN})
+    audit(root)
+
+    write_files(root, {"apps/a/clean.ts": "// moved\n" + USE})
+    stat = (root / "apps/a/clean.ts").stat()
+    os.utime(root / "apps/a/clean.ts", ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    result = audit(root, select=["db-ops-access"])
+
+    assert result.summary["analysed"] == 1
+    assert [(f.path, f.line) for f in result.findings] == [
+        ("apps/a/clean.ts", 2),
+        ("apps/a/index.ts", 1),
+    ]
+
+
+def test_changed_options_do_not_reuse_cached_results(make_repo: MakeRepo) -> None:
+    root = make_repo({"apps/a/index.ts": USE})
+    assert paths(root) == [("apps/a/index.ts", 1)]
+
+    write_files(
+        root,
+        {"readiness.yaml": "checks:\n  rules:\n    db-ops-access: {owner_paths: ['apps/**']}\n"},
+    )
+
+    assert paths(root) == []
+
+
+def test_no_cache_writes_nothing(make_repo: MakeRepo, tmp_path: Path) -> None:
+    root = make_repo({"apps/a/index.ts": USE})
+
+    audit(root, use_cache=False)
+
+    assert not (tmp_path / "cache").exists()
+    assert default_directory(root) == tmp_path / "cache"
+
+
+def test_a_damaged_cache_is_ignored_and_repaired(make_repo: MakeRepo, tmp_path: Path) -> None:
+    root = make_repo({"apps/a/index.ts": USE})
+    audit(root)
+    (index,) = (tmp_path / "cache").glob("index-*.json")
+    index.write_text("{not json", encoding="utf-8")
+
+    assert paths(root) == [("apps/a/index.ts", 1)]
+    assert json.loads(index.read_text(encoding="utf-8"))["format"] == 1
+
+
+def _audit_in_child(root: str) -> int:
+    return len(audit(Path(root)).findings)
+
+
+def test_racing_runs_leave_a_complete_cache(make_repo: MakeRepo, tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {f"apps/a/f{i}.ts": USE for i in range(40)}
+    root = make_repo(files)
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(4) as pool:
+        counts = pool.map(_audit_in_child, [str(root)] * 8)
+
+    assert counts == [40] * 8
+    (index,) = (tmp_path / "cache").glob("index-*.json")
+    assert len(json.loads(index.read_text(encoding="utf-8"))["files"]) == 40
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith(".index-")] == []
+
+
+def test_a_cold_run_over_many_files_uses_worker_processes_and_agrees(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = PARALLEL_THRESHOLD + 20
+    files: dict[str, str | bytes] = {
+        f"apps/a/f{i}.ts": USE if i % 3 == 0 else CLEAN for i in range(count)
+    }
+    root = make_repo(files)
+    monkeypatch.setenv("READINESS_JOBS", "2")
+
+    parallel = audit(root, select=["db-ops-access"], use_cache=False)
+    monkeypatch.setenv("READINESS_JOBS", "1")
+    serial = audit(root, select=["db-ops-access"], use_cache=False)
+
+    assert parallel.summary["analysed"] == count
+    assert parallel.findings == serial.findings
+    assert len(parallel.findings) == len(range(0, count, 3))
+
+
+def test_cache_entries_of_deleted_files_are_pruned(make_repo: MakeRepo, tmp_path: Path) -> None:
+    root = make_repo({"apps/a/index.ts": USE, "apps/a/old.ts": USE})
+    audit(root)
+    (root / "apps/a/old.ts").unlink()
+    commit_all(root)
+
+    audit(root)
+
+    cache = Cache(tmp_path / "cache", root)
+    cache.load()
+    assert sorted(cache.entries) == ["apps/a/index.ts"]
