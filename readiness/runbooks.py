@@ -415,6 +415,12 @@ def format_size(value: object) -> str:
     return f"{format_number(value)} bytes"
 
 
+def overdue_seconds(gap: timedelta | None) -> str:
+    """An alert threshold: the longest gap between runs plus an hour of slack, in seconds."""
+    slack = timedelta(hours=1)
+    return str(int(((gap or timedelta(days=366)) + slack).total_seconds()))
+
+
 def format_gap(gap: timedelta | None) -> str:
     if gap is None:
         return "runs at most once a year"
@@ -438,6 +444,7 @@ def template_environment() -> jinja2.Environment:
     environment.filters["nest_headings"] = nest_headings
     environment.filters["docs_body"] = docs_body
     environment.filters["gap"] = format_gap
+    environment.filters["overdue_seconds"] = overdue_seconds
     environment.filters["cell"] = table_cell
     environment.filters["number"] = format_number
     environment.filters["hours"] = format_hours

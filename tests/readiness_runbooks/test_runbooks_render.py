@@ -48,18 +48,24 @@ def config(**overrides: Any) -> dict[str, Any]:
         "port": 8787,
         "starting_deadline_hours": 24.0,
         "max_push_bytes": 10 * 1024 * 1024,
-        "slow_request_ms": 1000.0,
-        "spike_factor": 5.0,
-        "spike_window_minutes": 60,
-        "spike_min_count": 20,
+        "rules": {
+            "slow_request_ms": 1000.0,
+            "spike_factor": 5.0,
+            "spike_window_minutes": 60,
+            "spike_min_count": 20,
+        },
         "routes": [
             {"path": "/api/ops/scan", "methods": ["POST"], "summary": "Run a scan | now"},
-            {"path": "/api/ops/cron", "methods": ["GET"], "summary": "Cron health"},
+            {"path": "/api/ops/cron", "method": "GET"},
+            {"path": "/api/ops/issues/{issue_id}/resolve", "method": "POST"},
             "GET /healthz",
+            "GET /api/ops/unknown",
         ],
         "metrics": [
-            {"name": "ops_monitor_scheduler_runs", "type": "counter", "help": "Runs."},
-            "ops_monitor_scans",
+            {"name": "ops_monitor_scheduler_runs_total", "type": "counter", "help": "Runs."},
+            "ops_monitor_scans_total",
+            "ops_monitor_scheduler_last_success_timestamp_seconds",
+            "ops_monitor_scheduler_skipped_ticks_total",
         ],
     }
     base.update(overrides)
@@ -180,8 +186,12 @@ def test_cron_runbook_documents_cadence_manual_scans_health_and_metrics() -> Non
     assert '-d \'{"scope":"full"}\'' in text
     assert "ops-monitor cron status" in text
     assert "/api/ops/cron" in text
-    assert "| `ops_monitor_scheduler_runs` | counter | Runs. |" in text
-    assert "`ops_monitor_scans`" in text
+    assert "| `ops_monitor_scheduler_runs_total` | Runs. |" in text
+    assert "| `ops_monitor_scans_total` | Scans finished, by scope, status and trigger" in text
+    assert 'last_success_timestamp_seconds{schedule="full"} > 90000`' in text
+    assert 'last_success_timestamp_seconds{schedule="incremental"} > 18000`' in text
+    assert 'increase(ops_monitor_scheduler_runs_total{outcome="failed"}[1d]) > 1' in text
+    assert '{reason="overlap"}[1d]) > 0' in text
     assert "## When a scan fails" in text
     assert "## When a cron is late" in text
     assert "SQLite file `ops-monitor.db` and keeps 14 days of logs" in text
@@ -199,7 +209,9 @@ def test_monitor_runbook_lists_routes_lifecycle_and_ingest_formats() -> None:
     text = render(config(host="0.0.0.0", port=9000))["ops-monitor.md"]
 
     assert "| POST | `/api/ops/scan` | Run a scan \\| now |" in text
-    assert "| GET | `/healthz` |  |" in text
+    assert "| GET | `/healthz` | Liveness; the only route that never needs the token |" in text
+    assert "| POST | `/api/ops/issues/{issue_id}/resolve` | Resolve an issue with" in text
+    assert "| GET | `/api/ops/unknown` |  |" in text
     assert "Base URL: `http://127.0.0.1:9000`" in text
     assert "bodies over 10 MiB are refused with `413`" in text
     assert "(over 1,000 ms)" in text
