@@ -52,7 +52,7 @@ def test_an_ignore_without_a_reason_does_not_suppress_and_is_reported(
 def test_an_ignore_that_matches_nothing_is_reported(make_repo: MakeRepo) -> None:
     root = make_repo(
         {
-            "apps/a/index.ts": "// readiness: ignore[db-ops-access] it used to be here\nconst a = 1;\n",
+            "apps/a/index.ts": "// readiness: ignore[db-ops-access] it was here\nconst a = 1;\n",
             "apps/a/other.ts": "// readiness: ignore[syntax-error] not run below\n",
         }
     )
