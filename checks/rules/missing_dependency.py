@@ -45,12 +45,12 @@ from checks.rules._tsconfig import TsconfigError, effective
 from checks.source import SourceFile
 
 if TYPE_CHECKING:
-    from tree_sitter import Query
+    from tree_sitter import Node, Query
 
 ID = "missing-dependency"
 TITLE = "Imported package not declared in package.json"
 SEVERITY = Severity.ERROR
-VERSION = 2
+VERSION = 3
 FILES = ("*.ts", "*.mts", "*.cts", "*.tsx", "*.js", "*.jsx", "*.mjs", "*.cjs")
 PREFILTER = ("import", "require")
 MANIFEST_KEY = f"{ID}/manifest/{VERSION}"
@@ -159,8 +159,21 @@ def extract(file: SourceFile, options: Options) -> list[list[Any]] | None:
             continue
         statement = literal.parent
         type_only = statement is not None and any(c.type == "type" for c in statement.children)
+        type_only = type_only or _in_type_query(literal)
         found.append([specifier, *file.position(literal), type_only])
     return found or None
+
+
+def _in_type_query(node: Node) -> bool:
+    """`typeof import("pkg")` in a type: needs the package's types, not its code."""
+    parent = node.parent
+    for _hop in range(4):  # string -> arguments -> call_expression -> type_query
+        if parent is None:
+            return False
+        if parent.type == "type_query":
+            return True
+        parent = parent.parent
+    return False
 
 
 def _read_manifest(file: SourceFile) -> dict[str, Any] | None:

@@ -170,3 +170,14 @@ def test_import_equals_require_and_commented_dynamic_imports(make_repo: MakeRepo
 
     assert where(findings) == [("src/index.ts", 1), ("src/index.ts", 2)]
     assert "'lazy-lib'" in findings[1].message
+
+
+def test_typeof_import_in_a_type_is_satisfied_by_types(make_repo: MakeRepo) -> None:
+    source = 'type Express = typeof import("express");\nlet a: typeof import("koa").Ctx;\n'
+    files = {
+        "package.json": manifest("app", devDependencies={"@types/express": "*"}),
+        "src/types.ts": source,
+    }
+    root = make_repo(files)
+
+    assert where(audit_rule(root, "missing-dependency")) == [("src/types.ts", 2)]
