@@ -8,7 +8,11 @@ from collections.abc import Sequence
 
 import click
 
+from ops_monitor.commands.config import config_command
 from ops_monitor.commands.cron import cron
+from ops_monitor.commands.ingest import ingest_command
+from ops_monitor.commands.issues import issues_command, resolve_command
+from ops_monitor.commands.scan import scan_command
 from ops_monitor.commands.scheduler import scheduler
 from ops_monitor.commands.serve import serve
 from ops_monitor.commands.templates import templates_command
@@ -36,6 +40,11 @@ cli.add_command(templates_command)
 cli.add_command(serve)
 cli.add_command(scheduler)
 cli.add_command(cron)
+cli.add_command(scan_command)
+cli.add_command(issues_command)
+cli.add_command(resolve_command)
+cli.add_command(ingest_command)
+cli.add_command(config_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -44,6 +44,8 @@ class Settings:
     url: str | None = None  # a running monitor to talk to instead of the local database
     schedules: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     starting_deadline_hours: float = 24.0
+    cron_grace_hours: float = 1.0
+    scheduler_enabled: bool = True
     max_push_bytes: int = 10 * 1024 * 1024
     slow_request_ms: float = 1000.0
     spike_window_minutes: int = 60
@@ -125,7 +127,14 @@ def _coerce(key: str, raw: Any, current: Settings, where: str) -> Any:
     if key in {"token", "url"}:
         return None if raw in (None, "") else str(raw)
     if expected is bool:
-        raise ConfigError(f"{where}: unsupported boolean")  # no boolean settings yet
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {raw!r}")
     if expected in (int, float):
         try:
             value = expected(raw)

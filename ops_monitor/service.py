@@ -29,6 +29,7 @@ from ops_monitor.analysis.candidates import (
     find_spikes,
 )
 from ops_monitor.analysis.templates import TemplateMiner
+from ops_monitor.config import Settings
 from ops_monitor.ingest.malformed import MalformedLines
 from ops_monitor.models import (
     Issue,
@@ -78,6 +79,30 @@ class OpsMonitorService:
         self.retention = timedelta(days=retention_days)
         self.rules = rules or RuleSettings()
         self.malformed_samples = malformed_samples
+
+    @classmethod
+    def from_settings(
+        cls,
+        store: Store,
+        settings: Settings,
+        *,
+        on_scan_completed: Callable[[ScanResult], None] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> OpsMonitorService:
+        """A service with the retention and rule thresholds of `settings`."""
+        return cls(
+            store,
+            on_scan_completed=on_scan_completed,
+            clock=clock,
+            retention_days=settings.retention_days,
+            rules=RuleSettings(
+                slow_request_ms=settings.slow_request_ms,
+                spike_window_minutes=settings.spike_window_minutes,
+                spike_factor=settings.spike_factor,
+                spike_min_count=settings.spike_min_count,
+            ),
+            malformed_samples=settings.malformed_samples,
+        )
 
     # ------------------------------------------------------------------ scans
     def run_scan(

@@ -1,0 +1,101 @@
+"""Shared normalisation: levels, timestamps and JSON objects into `LogRecord`s.
+
+Every source maps its own spelling onto one vocabulary (`debug`, `info`, `warning`, `error`,
+`critical`) and one clock (UTC), so the rules never need to know where a record came from.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ops_monitor.models import LogRecord
+
+_LEVELS = {
+    "trace": "debug",
+    "debug": "debug",
+    "verbose": "debug",
+    "log": "info",
+    "info": "info",
+    "information": "info",
+    "notice": "info",
+    "warn": "warning",
+    "warning": "warning",
+    "err": "error",
+    "error": "error",
+    "severe": "error",
+    "crit": "critical",
+    "critical": "critical",
+    "fatal": "critical",
+    "alert": "critical",
+    "emerg": "critical",
+    "panic": "critical",
+}
+_EPOCH_MS = 10**11  # a larger epoch number is milliseconds (10**11 s is in the year 5138)
+TIMESTAMP_KEYS = ("timestamp", "time", "ts", "@timestamp", "datetime", "date")
+LEVEL_KEYS = ("level", "severity", "lvl", "loglevel")
+MESSAGE_KEYS = ("message", "msg", "text", "log")
+SOURCE_KEYS = ("source", "service", "worker", "scriptName", "logger", "app")
+
+
+class BadRecord(ValueError):
+    """An input item that cannot become a record; the text says which field and why."""
+
+
+def level_of(raw: Any) -> str:
+    if raw is None:
+        return "info"
+    text = str(raw).strip().lower()
+    return _LEVELS.get(text, text or "info")
+
+
+def timestamp_of(raw: Any) -> datetime:
+    """ISO 8601 text, or a Unix epoch in seconds or milliseconds, as an aware UTC datetime."""
+    if isinstance(raw, bool) or raw is None:
+        raise BadRecord("timestamp: missing or not a date")
+    try:
+        if isinstance(raw, int | float):
+            seconds = raw / 1000 if abs(raw) >= _EPOCH_MS else raw
+            return datetime.fromtimestamp(seconds, UTC)
+        text = str(raw).strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        moment = datetime.fromisoformat(text)
+    except (ValueError, OverflowError, OSError) as error:
+        raise BadRecord(f"timestamp: not a date: {raw!r}") from error
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _first(item: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any]:
+    for key in keys:
+        if key in item:
+            return key, item[key]
+    return None, None
+
+
+def record_from_object(item: Any, default_source: str) -> LogRecord:
+    """A JSON object with a message and a timestamp (under any common key) as a record; every
+    other key is kept in `attributes` (a nested `attributes` object is merged in)."""
+    if not isinstance(item, dict):
+        raise BadRecord("not a JSON object")
+    message_key, message = _first(item, MESSAGE_KEYS)
+    if not isinstance(message, str):
+        raise BadRecord("message: missing or not a string")
+    time_key, raw_time = _first(item, TIMESTAMP_KEYS)
+    if time_key is None:
+        raise BadRecord("timestamp: missing")
+    timestamp = timestamp_of(raw_time)
+    level_key, level = _first(item, LEVEL_KEYS)
+    source_key, source = _first(item, SOURCE_KEYS)
+    used = {message_key, time_key, level_key, source_key, "attributes"}
+    attributes = {key: value for key, value in item.items() if key not in used}
+    nested = item.get("attributes")
+    if isinstance(nested, dict):
+        attributes.update(nested)
+    return LogRecord.model_construct(
+        timestamp=timestamp,
+        source=str(source) if source not in (None, "") else default_source,
+        level=level_of(level),
+        message=message,
+        attributes=attributes,
+    )
