@@ -43,6 +43,7 @@ from ops_monitor.analysis.masking import WILDCARD, mask
 
 STATE_VERSION = 1
 _SPOOL_CHUNK = 1 << 16
+_SCAN_LIMIT = 128
 _WILDCARD_RUN = re.compile(r"<\*>(?:[\s,;:]*<\*>)+")
 _EDGE = re.compile(r"^([^\w<]*\w*[=:])|([^\w>]+)$")
 
@@ -73,6 +74,8 @@ class _Cluster:
     size: int = 0
     merged_into: _Cluster | None = None
     _result: TemplateMatch | None = None
+    _literal: int = -1
+    _checks: tuple[list[tuple[int, str]], list[tuple[int, str]]] | None = None
 
     @property
     def template(self) -> str:
@@ -87,10 +90,27 @@ class _Cluster:
     def retemplate(self, tokens: list[str]) -> None:
         self.tokens = tokens
         self._result = None
+        self._literal = -1
+        self._checks = None
 
     @property
     def literal(self) -> int:
-        return _literal_count(self.tokens)
+        if self._literal < 0:
+            self._literal = _literal_count(self.tokens)
+        return self._literal
+
+    def covers(self, tokens: list[str]) -> bool:
+        """True when every token of the template covers the message token at its position."""
+        if self._checks is None:
+            pure = [(i, t) for i, t in enumerate(self.tokens) if WILDCARD not in t]
+            partial = [(i, t) for i, t in enumerate(self.tokens) if t != WILDCARD and WILDCARD in t]
+            self._checks = (pure, partial)
+        pure, partial = self._checks
+        for index, token in pure:  # most misses end here, on a plain comparison
+            got = tokens[index]
+            if got != token and not (WILDCARD in got and _loose(token) == _loose(got)):
+                return False
+        return all(_fits(token, tokens[index]) for index, token in partial)
 
 
 def _literal_count(tokens: list[str]) -> int:
@@ -163,19 +183,16 @@ def _fits(have: str, got: str) -> bool:
     return WILDCARD in got and _loose(have) == _loose(got)
 
 
-def _covers(template: list[str], tokens: list[str]) -> bool:
-    """True when every token of `template` covers the token of the message at its position."""
-    return all(_fits(have, got) for have, got in zip(template, tokens, strict=True))
-
-
-def _widen(template: list[str], tokens: list[str]) -> bool:
-    """Let `template` take a message's `(<*>)` where it holds `()`; True when it changed."""
-    changed = False
-    for index, (have, got) in enumerate(zip(template, tokens, strict=True)):
-        if have != got and have != WILDCARD and WILDCARD in got:
-            template[index] = got
-            changed = True
-    return changed
+def _widened(template: list[str], tokens: list[str]) -> list[str] | None:
+    """`template` taking a message's `(<*>)` where it holds `()`; None when nothing changes."""
+    if not any(
+        a != b and a != WILDCARD and WILDCARD in b for a, b in zip(template, tokens, strict=True)
+    ):
+        return None
+    return [
+        got if have != got and have != WILDCARD and WILDCARD in got else have
+        for have, got in zip(template, tokens, strict=True)
+    ]
 
 
 def _generalise(values: set[str]) -> str:
@@ -192,12 +209,74 @@ def _shape(tokens: list[str]) -> str:
     return " ".join(_WILDCARD_RUN.sub(WILDCARD, " ".join(tokens)).split())
 
 
+def _anchor(tokens: list[str]) -> int:
+    """Position of the first token with no variable in it; -1 when every token has one."""
+    for position, token in enumerate(tokens):
+        if WILDCARD not in token:
+            return position
+    return -1
+
+
+@dataclass
+class _Leaf:
+    """The live templates of one token count, indexed so a new message meets few of them.
+
+    A template's anchor is its first wholly literal token: a message it covers holds that same
+    token at that position, so `by_anchor` finds covering templates and siblings that differ
+    elsewhere with a few lookups. `by_rest` finds siblings that differ only at the anchor."""
+
+    members: dict[_Cluster, None] = field(default_factory=dict)
+    by_anchor: dict[tuple[int, str], dict[_Cluster, None]] = field(default_factory=dict)
+    by_rest: dict[tuple[int, tuple[str, ...]], dict[_Cluster, None]] = field(default_factory=dict)
+
+    @staticmethod
+    def _keys(tokens: list[str]) -> tuple[tuple[int, str], tuple[int, tuple[str, ...]]]:
+        at = _anchor(tokens)
+        token = tokens[at] if at >= 0 else ""
+        return (at, token), (at, (*tokens[:at], *tokens[at + 1 :]) if at >= 0 else ())
+
+    def add(self, cluster: _Cluster) -> None:
+        anchor, rest = self._keys(cluster.tokens)
+        self.members[cluster] = None
+        self.by_anchor.setdefault(anchor, {})[cluster] = None
+        self.by_rest.setdefault(rest, {})[cluster] = None
+
+    def remove(self, cluster: _Cluster) -> None:
+        anchor, rest = self._keys(cluster.tokens)
+        del self.members[cluster]
+        del self.by_anchor[anchor][cluster]
+        if not self.by_anchor[anchor]:
+            del self.by_anchor[anchor]
+        del self.by_rest[rest][cluster]
+        if not self.by_rest[rest]:
+            del self.by_rest[rest]
+
+    def covering_candidates(self, tokens: list[str]) -> list[_Cluster]:
+        """Every template that might cover `tokens`: those anchored on one of its literals."""
+        found: list[_Cluster] = list(self.by_anchor.get((-1, ""), ()))
+        for position, token in enumerate(tokens):
+            bucket = self.by_anchor.get((position, token))
+            if bucket:
+                found.extend(bucket)
+        return found
+
+    def neighbours(self, tokens: list[str]) -> list[_Cluster]:
+        """Templates sharing the anchor of `tokens`, or equal to them but at the anchor."""
+        anchor, rest = self._keys(tokens)
+        return list(
+            {
+                **dict.fromkeys(self.by_anchor.get(anchor, ())),
+                **dict.fromkeys(self.by_rest.get(rest, ())),
+            }
+        )
+
+
 @dataclass
 class TemplateMiner:
     """A template miner that learns as it goes and whose state can be saved and restored."""
 
     settings: MinerSettings = field(default_factory=MinerSettings)
-    _leaves: dict[int, list[_Cluster]] = field(default_factory=dict)
+    _leaves: dict[int, _Leaf] = field(default_factory=dict)
     _by_id: dict[str, _Cluster] = field(default_factory=dict)
     _by_shape: dict[str, _Cluster] = field(default_factory=dict)
     _exact: dict[str, _Cluster] = field(default_factory=dict)
@@ -233,8 +312,10 @@ class TemplateMiner:
             cluster = self._covering(tokens)
             if cluster is None:
                 cluster = self._create(tokens)
-            elif _widen(cluster.tokens, tokens):
-                cluster.retemplate(cluster.tokens)
+            else:
+                widened = _widened(cluster.tokens, tokens)
+                if widened is not None:
+                    self._retemplate(cluster, widened)
             self._remember(masked, cluster)
         return cluster
 
@@ -265,10 +346,12 @@ class TemplateMiner:
         best: _Cluster | None = None
         best_literal = -1
         message_literal = _literal_count(tokens)
-        for cluster in self._leaves.get(len(tokens), ()):
-            if not _mostly_literal(cluster.tokens) and cluster.literal != message_literal:
+        leaf = self._leaves.get(len(tokens))
+        for cluster in leaf.covering_candidates(tokens) if leaf is not None else ():
+            literal = cluster.literal
+            if 2 * literal <= len(tokens) and literal != message_literal:
                 continue  # a template that is mostly variable only takes messages of its shape
-            if not _covers(cluster.tokens, tokens):
+            if not cluster.covers(tokens):
                 continue
             if cluster.literal > best_literal:
                 best, best_literal = cluster, cluster.literal
@@ -284,7 +367,7 @@ class TemplateMiner:
         cluster = _Cluster(cluster_id, list(tokens), order=len(self._by_id))
         self._by_id[cluster_id] = cluster
         self._by_order.append(cluster)
-        self._leaves.setdefault(len(tokens), []).append(cluster)
+        self._leaves.setdefault(len(tokens), _Leaf()).add(cluster)
         survivor = self._absorb_specific(cluster)
         survivor = self._merge_variable_positions(survivor)
         self._merge_same_shape(survivor)
@@ -293,51 +376,77 @@ class TemplateMiner:
     def _absorb_specific(self, cluster: _Cluster) -> _Cluster:
         """Fold in siblings that `cluster` covers: a masked value where they hold a word shows
         that the position is a variable (`user <*>` from `user bob7` covers `user alice`)."""
-        leaf = self._leaves[len(cluster.tokens)]
         if not _mostly_literal(cluster.tokens):
             return cluster
-        covered = [s for s in leaf if s is not cluster and _covers(cluster.tokens, s.tokens)]
+        leaf = self._leaves[len(cluster.tokens)]
+        # What `cluster` covers holds its anchor token at the anchor position. Templates anchored
+        # there are indexed; ones anchored earlier are found by a scan, only in a small leaf.
+        at = _anchor(cluster.tokens)
+        if at > 0 and len(leaf.members) <= _SCAN_LIMIT:
+            pool = list(leaf.members)
+        else:
+            pool = list(leaf.by_anchor.get((at, cluster.tokens[at] if at >= 0 else ""), ()))
+        covered = [s for s in pool if s is not cluster and cluster.covers(s.tokens)]
         if not covered:
             return cluster
-        return self._fold(leaf, [cluster, *covered], cluster.tokens)
+        return self._fold([cluster, *covered], cluster.tokens)
 
-    def _fold(self, leaf: list[_Cluster], group: list[_Cluster], tokens: list[str]) -> _Cluster:
+    def _retemplate(self, cluster: _Cluster, tokens: list[str]) -> None:
+        leaf = self._leaves[len(cluster.tokens)]
+        leaf.remove(cluster)
+        cluster.retemplate(tokens)
+        leaf.add(cluster)
+
+    def _fold(self, group: list[_Cluster], tokens: list[str]) -> _Cluster:
         survivor = min(group, key=lambda c: c.order)
-        survivor.retemplate(list(tokens))
+        leaf = self._leaves[len(tokens)]
         for other in group:
             if other is not survivor:
                 leaf.remove(other)
                 other.merged_into = survivor
                 survivor.size += other.size
+        self._retemplate(survivor, list(tokens))
         return survivor
 
     def _merge_variable_positions(self, cluster: _Cluster) -> _Cluster:
-        """Merge `cluster` with siblings differing at one position that has shown many values."""
-        leaf = self._leaves[len(cluster.tokens)]
+        """Merge `cluster` with siblings that differ from it only at positions that have shown
+        `variable_after` distinct values; those positions become variables.
+
+        Several positions varying together (`from NEW to RUNNING`) are often a small set of
+        events rather than free variables, so they need that many combinations per position."""
+        most = max(1, len(cluster.tokens) // 3)
         changed = True
         while changed:
             changed = False
-            by_position: dict[int, list[_Cluster]] = {}
-            for sibling in leaf:
+            leaf = self._leaves[len(cluster.tokens)]
+            differences: dict[tuple[int, ...], list[_Cluster]] = {}
+            for sibling in leaf.neighbours(cluster.tokens):
                 if sibling is cluster:
                     continue
-                differ = [
+                differ = tuple(
                     i
                     for i, (a, b) in enumerate(zip(sibling.tokens, cluster.tokens, strict=True))
                     if a != b
+                )
+                if len(differ) <= most:
+                    differences.setdefault(differ, []).append(sibling)
+            for positions in sorted(differences, key=lambda d: (len(d), d)):
+                group = [cluster] + [
+                    sibling
+                    for differ, siblings in differences.items()
+                    if set(differ) <= set(positions)
+                    for sibling in siblings
                 ]
-                if len(differ) == 1:
-                    by_position.setdefault(differ[0], []).append(sibling)
-            for position, siblings in sorted(by_position.items()):
-                group = [cluster, *siblings]
-                values = {c.tokens[position] for c in group}
-                if len(values) < self.settings.variable_after:
-                    continue
+                values = [{c.tokens[p] for c in group} for p in positions]
+                needed = self.settings.variable_after
+                if min(len(v) for v in values) < needed or len(group) < needed * len(positions):
+                    continue  # several positions at once need more combinations as evidence
                 tokens = list(cluster.tokens)
-                tokens[position] = _generalise(values)
+                for position, seen in zip(positions, values, strict=True):
+                    tokens[position] = _generalise(seen)
                 if not _mostly_literal(tokens):
                     continue  # most of the message would be variable: too little evidence left
-                cluster, changed = self._fold(leaf, group, tokens), True
+                cluster, changed = self._fold(group, tokens), True
                 break
         return cluster
 
@@ -357,7 +466,7 @@ class TemplateMiner:
 
     def to_json(self) -> str:
         """Serialise the miner's state (settings and templates) as JSON."""
-        live = {id(c) for leaf in self._leaves.values() for c in leaf}
+        live = {id(c) for leaf in self._leaves.values() for c in leaf.members}
         clusters = [
             {
                 "id": c.cluster_id,
@@ -395,7 +504,7 @@ class TemplateMiner:
                 miner._by_id[cluster.cluster_id] = cluster
                 miner._by_order.append(cluster)
                 if item["live"]:
-                    miner._leaves.setdefault(len(cluster.tokens), []).append(cluster)
+                    miner._leaves.setdefault(len(cluster.tokens), _Leaf()).add(cluster)
                 if item["merged_into"] is not None:
                     parents[cluster.cluster_id] = str(item["merged_into"])
             for child, parent in parents.items():

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from ops_monitor.cli import cli
+from ops_monitor.cli import cli, main
 
 from .conftest import RunCli
 
@@ -72,21 +73,24 @@ def test_raw_mode_strips_headers_it_was_not_told_about() -> None:
     assert len(_objects(raw.stdout)) == 40
 
 
-def test_a_missing_file_is_a_one_line_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
-    done = run_cli("templates", str(tmp_path / "absent.log"))
+def test_a_missing_file_is_a_one_line_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(["templates", str(tmp_path / "absent.log")])
 
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.strip().splitlines()) == 1
-    assert "absent.log" in done.stderr
-    assert "Traceback" not in done.stderr
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1
+    assert "absent.log" in captured.err
+    assert "Traceback" not in captured.err
 
 
-def test_an_unknown_mode_is_a_usage_error(run_cli: RunCli) -> None:
-    done = run_cli("templates", "--mode", "json", stdin="x\n")
+def test_an_unknown_mode_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["templates", "--mode", "json", "-"])
 
-    assert done.returncode == 2
-    assert "--mode" in done.stderr
+    assert status == 2
+    assert "--mode" in capsys.readouterr().err
 
 
 def test_undecodable_bytes_do_not_stop_the_run(tmp_path: Path) -> None:
