@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from checks.model import Severity
@@ -20,8 +21,17 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _prefix(root: Path) -> str:
+    """Annotations name files relative to the workspace (the working directory in Actions)."""
+    try:
+        relative = root.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return ""
+    return "" if relative == "." else relative + "/"
+
+
 def render(result: AuditResult, color: bool = False) -> str:
-    prefix = result.summary.get("path_prefix", "")
+    prefix = _prefix(result.root)
     lines = []
     for f in result.findings:
         properties = ",".join(

@@ -1,0 +1,117 @@
+"""Configuration in pyproject.toml or readiness.yaml: every key checked, errors name key and file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checks.api import audit
+from checks.cli_support import UserError
+from checks.model import Severity
+from checks_engine.conftest import MakeRepo
+
+USE = "env.DB_OPS;\n"
+
+
+def test_pyproject_selects_ignores_excludes_and_sets_the_threshold(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "pyproject.toml": (
+                "[tool.readiness.checks]\n"
+                'select = ["db-ops-access", "syntax-error"]\n'
+                'ignore = [{rule = "syntax-error", reason = "generated code"}]\n'
+                'extend-exclude = ["legacy/**"]\n'
+                'fail-on = "error"\n'
+            ),
+            "apps/a/index.ts": USE + "const = ;\n",
+            "legacy/old.ts": USE,
+        }
+    )
+
+    result = audit(root)
+
+    assert result.summary["rules"] == ["db-ops-access"]
+    assert [(f.rule, f.path) for f in result.findings] == [("db-ops-access", "apps/a/index.ts")]
+    assert result.fail_on is Severity.ERROR
+    assert result.failed
+
+
+def test_readiness_yaml_checks_section_sits_beside_a_plan(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "readiness.yaml": (
+                "version: 1\ncriteria: []\nplan: {phases: []}\n"
+                "checks:\n  exclude: [vendor]\n  fail-on: note\n"
+                "  rules:\n    db-ops-access:\n      owner-paths: ['ops/**']\n"
+            ),
+            "ops/index.ts": USE,
+            "vendor/x.ts": USE,
+            "node_modules/y.ts": USE,
+        }
+    )
+
+    result = audit(root, select=["db-ops-access"])
+
+    assert [f.path for f in result.findings] == ["node_modules/y.ts"]
+    assert result.fail_on is Severity.NOTE
+
+
+def test_an_explicit_config_file_wins(make_repo: MakeRepo, tmp_path: Path) -> None:
+    root = make_repo({"apps/a/index.ts": USE, "readiness.yaml": "checks: {fail-on: error}\n"})
+    other = tmp_path / "other.toml"
+    other.write_text('[tool.readiness.checks]\nselect = ["syntax-error"]\n', encoding="utf-8")
+
+    result = audit(root, config_file=other)
+
+    assert result.summary["rules"] == ["syntax-error"]
+    assert result.findings == []
+
+
+@pytest.mark.parametrize(
+    ("yaml", "message"),
+    [
+        ("checks: {colour: red}", r"readiness.yaml: colour: unknown key"),
+        ("checks: {select: [nope]}", r"select: unknown rule 'nope'"),
+        ("checks: {select: db-ops-access}", r"select: expected a list of strings"),
+        ("checks: {ignore: [{rule: syntax-error}]}", r"ignore\[0\]: a reason is required"),
+        ("checks: {ignore: {syntax-error: x}}", r"ignore: expected a list"),
+        ("checks: {ignore: [{rule: x, reason: y, z: 1}]}", r"ignore\[0\]: expected \{rule"),
+        ("checks: {fail-on: fatal}", r"fail-on: expected note, warning or error"),
+        ("checks: {rules: [db-ops-access]}", r"rules: expected a table of rule ids"),
+        ("checks: {rules: {db-ops-access: 1}}", r"rules.db-ops-access: expected a table"),
+        ("checks: {rules: {db-ops-access: {owners: []}}}", r"db-ops-access.owners: unknown option"),
+        ("checks: {rules: {db-ops-access: {bindings: X}}}", r"bindings: expected a list"),
+        ("checks: {rules: {db-ops-access: {bindings: [1]}}}", r"bindings: expected str, got int"),
+        ("checks: {rules: {db-ops-access: {replacement: 3}}}", r"expected str, got int"),
+        ("checks: [1]", r"checks: expected a table"),
+        ("checks: {select: [\n", r"readiness.yaml:3: invalid YAML"),
+    ],
+)
+def test_config_errors_name_the_file_and_the_key(
+    make_repo: MakeRepo, yaml: str, message: str
+) -> None:
+    root = make_repo({"readiness.yaml": yaml + "\n", "apps/a/index.ts": USE})
+
+    with pytest.raises(UserError, match=message):
+        audit(root)
+
+
+def test_invalid_toml_and_missing_config_files_are_errors(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    root = make_repo({"pyproject.toml": "[tool.readiness.checks\n", "apps/a/index.ts": USE})
+
+    with pytest.raises(UserError, match=r"pyproject.toml: invalid TOML"):
+        audit(root)
+    with pytest.raises(UserError, match=r"absent.yaml: config file not found"):
+        audit(root, config_file=tmp_path / "absent.yaml")
+
+
+def test_a_pyproject_without_our_section_means_defaults(make_repo: MakeRepo) -> None:
+    root = make_repo({"pyproject.toml": "[project]\nname = 'x'\n", "apps/a/index.ts": USE})
+
+    result = audit(root, select=["db-ops-access"])
+
+    assert result.fail_on is Severity.WARNING
+    assert len(result.findings) == 1
