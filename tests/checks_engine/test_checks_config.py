@@ -1,4 +1,4 @@
-"""Configuration in pyproject.toml or readiness.yaml: every key checked, errors name key and file."""
+"""Configuration in pyproject.toml or readiness.yaml: every key checked; errors name the key."""
 
 from __future__ import annotations
 
