@@ -18,6 +18,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ops_monitor.commands.local import db_option, load_settings, resolve_remote, url_option
+from ops_monitor.config import Settings
+
 EXAMPLES = """\b
 Examples:
   ops-monitor cron status
@@ -32,16 +35,14 @@ def cron() -> None:
     """Cron health: each schedule's next run, last run and outcome, and whether it is late."""
 
 
-def _local_status(db_url: str | None) -> dict[str, Any]:
-    from ops_monitor.commands.scheduler import load_settings, open_store
+def _local_status(settings: Settings) -> dict[str, Any]:
+    from ops_monitor.commands.local import open_service
     from ops_monitor.scheduling.runtime import late_grace, schedules_from
     from ops_monitor.scheduling.status import CronView
-    from ops_monitor.service import OpsMonitorService
 
-    settings = load_settings(db_url)
     view = CronView(schedules_from(settings), late_grace(settings))
-    with open_store(settings) as store:
-        return view.status(OpsMonitorService(store)).model_dump(mode="json")
+    with open_service(settings) as service:
+        return view.status(service).model_dump(mode="json")
 
 
 def _remote_status(url: str, token_env: str) -> dict[str, Any]:
@@ -83,8 +84,8 @@ def render(status: Mapping[str, Any], console: Console) -> None:
 
 
 @cron.command("status", epilog=EXAMPLES)
-@click.option("--db", "db_url", metavar="URL", help="Database URL (default: from configuration).")
-@click.option("--url", metavar="URL", help="Ask a running monitor instead of the database.")
+@db_option
+@url_option
 @click.option(
     "--token-env",
     default="OPS_MONITOR_TOKEN",
@@ -93,15 +94,17 @@ def render(status: Mapping[str, Any], console: Console) -> None:
     help="Environment variable holding the monitor's bearer token (with --url).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/ops/cron.")
-def status(db_url: str | None, url: str | None, token_env: str, as_json: bool) -> int:
+def status(db_url: str | None, remote_url: str | None, token_env: str, as_json: bool) -> int:
     """Show each schedule's next and last run; exit 1 when any schedule is late.
 
     A schedule is late when its last successful run is older than its period plus a grace
     (`cron_grace_seconds`, one hour by default), or when it has never succeeded.
     """
-    if url and db_url:
+    if remote_url and db_url:
         raise click.UsageError("give --db or --url, not both")
-    data = _remote_status(url, token_env) if url else _local_status(db_url)
+    settings = load_settings(db_url)
+    url = None if db_url else resolve_remote(remote_url, settings)
+    data = _remote_status(url, token_env) if url else _local_status(settings)
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:

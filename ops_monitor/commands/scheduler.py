@@ -8,21 +8,14 @@ to `ops-monitor serve` replicas never doubles a tick. SIGTERM and Ctrl-C stop it
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from types import FrameType
-from typing import TYPE_CHECKING
 
 import click
 
-from ops_monitor.config import ConfigError, Settings
+from ops_monitor.commands.local import db_option, load_settings
 from ops_monitor.scheduling.runtime import schedules_from
 from ops_monitor.scheduling.schedules import Schedule
-
-if TYPE_CHECKING:
-    from ops_monitor.store import Store
 
 EXAMPLES = """\b
 Examples:
@@ -33,7 +26,7 @@ Examples:
 
 
 @click.command("scheduler", epilog=EXAMPLES)
-@click.option("--db", "db_url", metavar="URL", help="Database URL (default: from configuration).")
+@db_option
 @click.option(
     "--next",
     "preview",
@@ -54,14 +47,15 @@ def scheduler(db_url: str | None, preview: int | None) -> None:
     if preview is not None:
         _print_preview(schedules, preview)
         return
+    from ops_monitor.commands.local import open_service
     from ops_monitor.metrics import REGISTRY
     from ops_monitor.scheduling.runtime import build_scheduler, configure_logging
-    from ops_monitor.service import OpsMonitorService
 
     configure_logging()
-    with open_store(settings) as store:
-        service = OpsMonitorService(store)
-        loop = build_scheduler(service, store, schedules, registry=REGISTRY, settings=settings)
+    with open_service(settings) as service:
+        loop = build_scheduler(
+            service, service.store, schedules, registry=REGISTRY, settings=settings
+        )
 
         def stop(signum: int, frame: FrameType | None) -> None:
             loop.stop()
@@ -69,28 +63,6 @@ def scheduler(db_url: str | None, preview: int | None) -> None:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         loop.run()
-
-
-def load_settings(db_url: str | None) -> Settings:
-    """Configuration as `serve` reads it; `--db` wins. A bad value is a usage error."""
-    try:
-        settings = Settings.load()
-    except ConfigError as error:
-        raise click.UsageError(str(error)) from error
-    return replace(settings, db_url=db_url or settings.db_url)
-
-
-@contextmanager
-def open_store(settings: Settings) -> Iterator[Store]:
-    """The configured database, migrated, its connections closed afterwards."""
-    from ops_monitor.store import Store
-
-    store = Store(settings.db_url)
-    try:
-        store.migrate()
-        yield store
-    finally:
-        store.close()
 
 
 def _print_preview(schedules: list[Schedule], count: int) -> None:
