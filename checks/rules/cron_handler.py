@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 ID = "cron-handler"
 TITLE = "Cron triggers and the scheduled handler disagree"
 SEVERITY = Severity.ERROR
-VERSION = 3
+VERSION = 4
 FILES = (*WRANGLER_FILES, *DEFAULT_FILES)
 FACTS_KEY = f"{ID}/handler/{VERSION}"
 
@@ -206,20 +206,20 @@ def invalid_reason(expression: str) -> str | None:
 
 def handler_facts(file: SourceFile) -> dict[str, Any] | None:
     """What the worker's entry module says about cron handling (JSON, cached per content)."""
+    tree = file.tree
+    if tree is None:
+        return None
+    root = tree.root_node
+    compared = [[value, *file.position(node)] for value, node in _compared_crons(file, root)]
     if file.language == "python":
         text = file.text
         defined = "def on_scheduled" in text or "def scheduled" in text
         return {
             "has_scheduled": defined,
             "named_scheduled": None,
-            "compared": [],
+            "compared": compared,
             "imports": [],
         }
-    tree = file.tree
-    if tree is None:
-        return None
-    root = tree.root_node
-    compared = [[value, *file.position(node)] for value, node in _compared_crons(file, root)]
     has = _default_export_has_scheduled(file, root)
     if has is False and root.has_error:
         has = None  # a broken file may hide its handler inside an error node
@@ -252,8 +252,8 @@ def _is_cron_reference(file: SourceFile, node: Node | None) -> bool:
     node = _unwrap(node)
     if node is None:
         return False
-    if node.type == "member_expression":
-        prop = node.child_by_field_name("property")
+    if node.type in ("member_expression", "attribute"):
+        prop = node.child_by_field_name("property") or node.child_by_field_name("attribute")
         return prop is not None and file.node_text(prop) == "cron"
     return node.type == "identifier" and file.node_text(node) == "cron"
 
@@ -262,10 +262,11 @@ def _string_value(file: SourceFile, node: Node | None) -> str | None:
     node = _unwrap(node)
     if node is None or node.type not in ("string", "template_string"):
         return None
-    if node.type == "template_string" and any(
-        c.type == "template_substitution" for c in node.children
-    ):
+    if any(c.type in ("template_substitution", "interpolation") for c in node.children):
         return None
+    if file.language == "python":  # prefixes and triple quotes: read the content itself
+        content = [c for c in node.children if c.type == "string_content"]
+        return file.node_text(content[0]) if len(content) == 1 else None
     return file.node_text(node)[1:-1]
 
 
@@ -293,6 +294,45 @@ def _compared_crons(file: SourceFile, root: Node) -> Iterator[tuple[str, Node]]:
                 value = _string_value(file, literal)
                 if value is not None and literal is not None:
                     yield value, literal
+        elif node.type in ("subscript_expression", "subscript"):
+            yield from _lookup_table_keys(file, root, node)
+        elif node.type == "comparison_operator":  # Python: event.cron == "..."
+            operands = node.named_children
+            if any(_is_cron_reference(file, operand) for operand in operands):
+                for operand in operands:
+                    value = _string_value(file, operand)
+                    if value is not None:
+                        yield value, operand
+        elif node.type == "match_statement" and _is_cron_reference(
+            file, node.child_by_field_name("subject")
+        ):
+            for case in walk(node):
+                if case.type == "case_pattern":
+                    literal = case.named_children[0] if case.named_children else None
+                    value = _string_value(file, literal)
+                    if value is not None and literal is not None:
+                        yield value, literal
+
+
+def _lookup_table_keys(file: SourceFile, root: Node, subscript: Node) -> Iterator[tuple[str, Node]]:
+    """`JOBS[event.cron]`: the string keys of the object (or dict) literal bound to `JOBS`."""
+    index = subscript.child_by_field_name("index") or subscript.child_by_field_name("subscript")
+    table = subscript.child_by_field_name("object") or subscript.child_by_field_name("value")
+    if not _is_cron_reference(file, index) or table is None or table.type != "identifier":
+        return
+    name = file.node_text(table)
+    for node in walk(root):
+        if node.type in ("variable_declarator", "assignment"):
+            target = node.child_by_field_name("name") or node.child_by_field_name("left")
+            value = _unwrap(node.child_by_field_name("value") or node.child_by_field_name("right"))
+            if target is None or file.node_text(target) != name or value is None:
+                continue
+            if value.type in ("object", "dictionary"):
+                for entry in value.named_children:
+                    key = entry.child_by_field_name("key")
+                    key_value = _string_value(file, key)
+                    if key_value is not None and key is not None:
+                        yield key_value, key
 
 
 def _member_names(file: SourceFile, node: Node) -> tuple[set[str], bool]:

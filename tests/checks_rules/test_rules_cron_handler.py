@@ -191,3 +191,42 @@ def test_branches_in_a_relatively_imported_handler_module_count(make_repo: MakeR
     findings = audit_rule(root, "cron-handler")
 
     assert where(findings) == [("worker/scheduled.ts", 3), ("wrangler.toml", 5)]
+
+
+def test_lookup_tables_keyed_by_cron(make_repo: MakeRepo) -> None:
+    handler = """\
+const JOBS: Record<string, (env: Env) => Promise<void>> = {
+  '0 2 * * *': full,
+  '0 */4 * * *': incremental,
+  '0 5 * * *': cleanup,
+};
+export default {
+  async scheduled(event, env, ctx) {
+    ctx.waitUntil(JOBS[event.cron]?.(env));
+  },
+};
+"""
+    root = make_repo({"wrangler.toml": TOML, "worker/index.ts": handler})
+
+    assert where(audit_rule(root, "cron-handler")) == [("worker/index.ts", 4)]
+
+
+def test_python_workers_dispatching_on_the_cron(make_repo: MakeRepo) -> None:
+    config = 'name = "py"\nmain = "src/worker.py"\n[triggers]\ncrons = ["0 2 * * *", "0 3 * * *"]\n'
+    worker = """\
+class Default(WorkerEntrypoint):
+    async def scheduled(self, event, env, ctx):
+        if event.cron == "0 2 * * *":
+            await self.full()
+        elif event.cron == f"{HOUR} 4 * * *":
+            pass
+        match event.cron:
+            case '0 9 * * *':
+                pass
+"""
+    root = make_repo({"wrangler.toml": config, "src/worker.py": worker})
+
+    findings = audit_rule(root, "cron-handler")
+
+    assert where(findings) == [("src/worker.py", 8), ("wrangler.toml", 4)]
+    assert "'0 3 * * *' has no branch" in findings[1].message
