@@ -5,7 +5,9 @@ A Worker whose Wrangler `triggers.crons` (in `wrangler.toml`, `wrangler.json` or
 `wrangler.jsonc`, top level and per environment) and its `scheduled` handler do not match:
 
 - a configured cron that no branch of the handler handles (reported at the config line), when the
-  handler dispatches on `event.cron` / `controller.cron` (`===` comparisons or `switch` cases);
+  handler dispatches on `event.cron` / `controller.cron` (`===` comparisons, `switch` cases, a
+  lookup table `JOBS[event.cron]`, or in a Python worker `==` and `match`), in the entry module or
+  a module it imports relatively;
 - a branch comparing a cron that no trigger fires (reported at the handler);
 - crons configured while the module's default export has no `scheduled` handler: a named
   `export const scheduled = ...` is never called by the Workers runtime;
