@@ -20,7 +20,8 @@ from ops_monitor.models import (
 )
 from ops_monitor.service import OpsMonitorService
 from ops_monitor.store import Store
-from tests.ops_monitor_service.conftest import NOW, Clock, records
+
+from .conftest import NOW, Clock, records
 
 
 def test_full_scan_ingests_analyses_and_files_issues(service: OpsMonitorService) -> None:
@@ -163,7 +164,7 @@ def test_issue_listing_filters_and_pages(service: OpsMonitorService) -> None:
     )
     service.run_scan("full")
 
-    assert [i.source for i in service.open_issues()][0] == "b"  # critical first
+    assert service.open_issues()[0].source == "b"  # critical first
     assert len(service.open_issues(limit=2)) == 2
     assert len(service.open_issues(limit=2, offset=2)) == 1
     assert [i.source for i in service.open_issues(source="c")] == ["c"]
