@@ -1,6 +1,8 @@
 """Writes the sample Workers logs in this folder; deterministic, so reruns give identical files.
 
-    python3 generate.py            # rewrites orchestrator-tail.jsonl and apps.jsonl
+    python3 generate.py                              # rewrites the committed files
+    python3 generate.py --end now --out /tmp/logs    # the same two days, ending now (for demos:
+                                                     # the monitor only scans its retention window)
 
 orchestrator-tail.jsonl holds `wrangler tail orchestrator --format json` events, one per line
 (as `wrangler tail --format json | jq -c .` prints them). apps.jsonl holds the structured JSON
@@ -9,14 +11,16 @@ lines the app workers write with console.log(JSON.stringify(...)).
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-START = datetime(2024, 11, 18, 0, 0, tzinfo=UTC)
 HOURS = 48
+COMMITTED_START = datetime(2024, 11, 18, 0, 0, tzinfo=UTC)
+START = COMMITTED_START  # rebound by --end
 
 
 def millis(moment: datetime) -> int:
@@ -146,9 +150,19 @@ def write_jsonl(path: Path, records: list[dict[str, object]]) -> None:
 
 
 def main() -> None:
+    global START
+    parser = argparse.ArgumentParser(description="Write the sample Workers logs.")
+    parser.add_argument("--end", help="'now' or an ISO time the two days end at (default: fixed)")
+    parser.add_argument("--out", type=Path, default=HERE, help="directory to write to")
+    args = parser.parse_args()
+    if args.end:
+        end = datetime.now(UTC) if args.end == "now" else datetime.fromisoformat(args.end)
+        end = end.replace(minute=0, second=0, microsecond=0, tzinfo=end.tzinfo or UTC)
+        START = end - timedelta(hours=HOURS)
+    args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(20241118)
-    write_jsonl(HERE / "orchestrator-tail.jsonl", tail_events(rng))
-    write_jsonl(HERE / "apps.jsonl", app_lines(rng))
+    write_jsonl(args.out / "orchestrator-tail.jsonl", tail_events(rng))
+    write_jsonl(args.out / "apps.jsonl", app_lines(rng))
 
 
 if __name__ == "__main__":
