@@ -44,6 +44,7 @@ from ops_monitor.analysis.masking import WILDCARD, mask
 STATE_VERSION = 1
 _SPOOL_CHUNK = 1 << 16
 _SCAN_LIMIT = 128
+_CROWD = 32
 _WILDCARD_RUN = re.compile(r"<\*>(?:[\s,;:]*<\*>)+")
 _EDGE = re.compile(r"^([^\w<]*\w*[=:])|([^\w>]+)$")
 
@@ -115,6 +116,11 @@ class _Cluster:
 
 def _literal_count(tokens: list[str]) -> int:
     return sum(1 for token in tokens if token != WILDCARD)
+
+
+def _enough_literal(tokens: list[str]) -> bool:
+    """At least a third of the tokens hold text: what a merge must leave of a template."""
+    return 3 * _literal_count(tokens) >= len(tokens) and _anchor(tokens) >= 0
 
 
 def _mostly_literal(tokens: list[str]) -> bool:
@@ -370,6 +376,7 @@ class TemplateMiner:
         self._leaves.setdefault(len(tokens), _Leaf()).add(cluster)
         survivor = self._absorb_specific(cluster)
         survivor = self._merge_variable_positions(survivor)
+        survivor = self._relieve_crowding(survivor)
         self._merge_same_shape(survivor)
         return survivor
 
@@ -430,6 +437,9 @@ class TemplateMiner:
                 )
                 if len(differ) <= most:
                     differences.setdefault(differ, []).append(sibling)
+            twins = differences.pop((), [])
+            if twins:  # templates that became equal through earlier merges
+                cluster = self._fold([cluster, *twins], cluster.tokens)
             for positions in sorted(differences, key=lambda d: (len(d), d)):
                 group = [cluster] + [
                     sibling
@@ -444,11 +454,34 @@ class TemplateMiner:
                 tokens = list(cluster.tokens)
                 for position, seen in zip(positions, values, strict=True):
                     tokens[position] = _generalise(seen)
-                if not _mostly_literal(tokens):
+                if not _enough_literal(tokens):
                     continue  # most of the message would be variable: too little evidence left
                 cluster, changed = self._fold(group, tokens), True
                 break
         return cluster
+
+    def _relieve_crowding(self, cluster: _Cluster) -> _Cluster:
+        """When many templates share an anchor, positions where most of them differ are taken
+        for variables even if no single position proved it alone (several free words at once).
+
+        This keeps a stream of messages with many unrecognised variables from growing one
+        template per message, which would also make every later message slower to place."""
+        leaf = self._leaves[len(cluster.tokens)]
+        anchor, _ = _Leaf._keys(cluster.tokens)
+        crowd = leaf.by_anchor.get(anchor, {})
+        if len(crowd) < _CROWD:
+            return cluster
+        tokens = list(cluster.tokens)
+        for position in range(len(tokens)):
+            values = {member.tokens[position] for member in crowd}
+            if len(values) * 2 >= len(crowd):
+                tokens[position] = _generalise(values)
+        if tokens == cluster.tokens or not _enough_literal(tokens):
+            return cluster
+        probe = _Cluster("", tokens, order=-1)
+        return self._fold(
+            [cluster, *(m for m in crowd if m is not cluster and probe.covers(m.tokens))], tokens
+        )
 
     def _merge_same_shape(self, cluster: _Cluster) -> None:
         """Alias templates that differ only in how many variable tokens they carry."""
