@@ -44,16 +44,21 @@ def test_a_file_gets_one_json_object_per_line_in_order(tmp_path: Path) -> None:
     assert all(set(o) == {"template_id", "template"} for o in objects)
 
 
-def test_standard_input_is_read_with_a_dash_or_no_file(run_cli: RunCli) -> None:
-    text = "\r\n".join(MESSAGES)
+def test_standard_input_is_read_by_a_real_process(run_cli: RunCli) -> None:
+    done = run_cli("templates", "-", stdin="\r\n".join(MESSAGES))
 
-    with_dash = run_cli("templates", "-", stdin=text)
-    without = run_cli("templates", stdin=text)
+    assert done.returncode == 0, done.stderr
+    assert len(_objects(done.stdout)) == len(MESSAGES)
+    assert "\\r" not in done.stdout
 
-    assert with_dash.returncode == without.returncode == 0
-    assert with_dash.stdout == without.stdout
-    assert len(_objects(with_dash.stdout)) == len(MESSAGES)
-    assert "\\r" not in with_dash.stdout
+
+def test_no_file_means_standard_input() -> None:
+    runner = CliRunner()
+    text = "\n".join(MESSAGES)
+
+    assert runner.invoke(cli, ["templates"], input=text).stdout == (
+        runner.invoke(cli, ["templates", "-"], input=text).stdout
+    )
 
 
 def test_raw_mode_strips_headers_it_was_not_told_about() -> None:
