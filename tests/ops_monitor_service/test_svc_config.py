@@ -1,4 +1,4 @@
-"""Settings: defaults, a YAML or TOML file, OPS_MONITOR_* variables; errors name field and origin."""
+"""Settings: defaults, a YAML or TOML file, OPS_MONITOR_* variables; errors name the field."""
 
 from __future__ import annotations
 

@@ -67,11 +67,15 @@ def test_connections_are_closed_after_each_operation(store: Store) -> None:
 
 
 def test_a_failed_write_rolls_back_everything(store: Store) -> None:
-    with pytest.raises(RuntimeError), store.write() as connection:
-        connection.execute(
-            text("INSERT INTO ops_cursors (name, position, updated_at) VALUES ('x', 1, :t)"),
-            {"t": "2026-01-01 00:00:00"},
-        )
-        raise RuntimeError("boom")
+    def write_then_fail() -> None:
+        with store.write() as connection:
+            connection.execute(
+                text("INSERT INTO ops_cursors (name, position, updated_at) VALUES ('x', 1, :t)"),
+                {"t": "2026-01-01 00:00:00"},
+            )
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
     with store.read() as connection:
         assert connection.execute(text("SELECT count(*) FROM ops_cursors")).scalar() == 0
