@@ -8,6 +8,7 @@ monitor answering 500). The `launch` path runs the real monitor (see the workers
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -246,3 +247,30 @@ def test_launch_with_a_missing_log_file_is_an_error(tmp_path: Path) -> None:
 
     assert result.status == Status.ERROR
     assert result.summary == "could not launch a monitor: log file logs/absent.jsonl does not exist"
+
+
+@pytest.mark.slow
+def test_launch_starts_a_real_monitor_feeds_it_and_scans(tmp_path: Path) -> None:
+    lines = [
+        {
+            "timestamp": (NOW - timedelta(minutes=n)).isoformat(),
+            "level": "error",
+            "source": "factory-billing",
+            "message": f"D1_ERROR: no such table: ops_scans (req {n})",
+        }
+        for n in range(30)
+    ]
+    logs = tmp_path / "logs" / "apps.jsonl"
+    logs.parent.mkdir()
+    logs.write_text("\n".join(json.dumps(line) for line in lines) + "\nnot json\n")
+    launch = {"logs": [{"path": "logs/apps.jsonl", "format": "jsonl"}]}
+    spec = MonitorGate.model_validate(
+        {"kind": "monitor", "launch": launch, "allow_open_critical": True, "check_crons": False}
+    )
+
+    result = monitor.evaluate(spec, GateContext(root=tmp_path, env=dict(os.environ)))
+
+    assert result.status == Status.PASS, result.summary
+    assert "pushed logs/apps.jsonl: 30 accepted, 1 malformed" in result.evidence
+    assert "ran full scan #" in result.evidence
+    assert "last full scan #" in result.evidence
