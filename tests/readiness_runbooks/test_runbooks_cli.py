@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from readiness.cli import main
 from readiness.runbooks import (
     RunbookConfigError,
     parse_monitor_facts,
@@ -29,6 +31,19 @@ def fake_python(tmp_path: Path, script: str) -> str:
     return str(path)
 
 
+@pytest.fixture
+def clean_monitor_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No OPS_MONITOR_* setting of the machine leaks into the configuration the runbooks read."""
+    for key in [key for key in os.environ if key.startswith("OPS_MONITOR_")]:
+        monkeypatch.delenv(key)
+    return monkeypatch
+
+
+def readiness(*args: str) -> int:
+    """The `readiness` command in-process, exactly as its console script runs it."""
+    return main(list(args))
+
+
 def test_committed_runbooks_are_fresh() -> None:
     result = run_readiness("runbooks", "--check", cwd=REPO_ROOT)
 
@@ -37,58 +52,58 @@ def test_committed_runbooks_are_fresh() -> None:
     assert "3 runbooks are up to date" in result.stderr
 
 
-def test_check_fails_with_a_diff_after_the_cron_configuration_changes() -> None:
-    schedules = json.dumps({"full": "30 1 * * *", "incremental": "0 */4 * * *"})
-    env = monitor_env(OPS_MONITOR_SCHEDULES=schedules)
+def test_check_fails_with_a_diff_after_the_cron_configuration_changes(
+    clean_monitor_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schedules = {"full": "30 1 * * *", "incremental": "0 */4 * * *"}
+    clean_monitor_env.setenv("OPS_MONITOR_SCHEDULES", json.dumps(schedules))
+    clean_monitor_env.chdir(REPO_ROOT)
 
-    result = run_readiness("runbooks", "--check", cwd=REPO_ROOT, env=env)
+    status = readiness("runbooks", "--check")
 
-    assert result.returncode == 1
-    assert f"--- {Path('runbooks') / 'cron-monitoring.md'} (committed)" in result.stdout
-    assert "-| `full` | `0 2 * * *` | full | every day at 02:00 |" in result.stdout
-    assert "+| `full` | `30 1 * * *` | full | every day at 01:30 |" in result.stdout
-    assert "stale runbooks: runbooks/cron-monitoring.md" in result.stderr
-
-
-def test_an_invalid_cron_configuration_is_a_usage_error() -> None:
-    env = monitor_env(OPS_MONITOR_SCHEDULES=json.dumps({"full": "0 25 * * *"}))
-
-    result = run_readiness("runbooks", "--check", cwd=REPO_ROOT, env=env)
-
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1
-    assert "full" in result.stderr
-    assert "Traceback" not in result.stderr
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert f"--- {Path('runbooks') / 'cron-monitoring.md'} (committed)" in out
+    assert "-| `full` | `0 2 * * *` | full | every day at 02:00 |" in out
+    assert "+| `full` | `30 1 * * *` | full | every day at 01:30 |" in out
+    assert "stale runbooks: runbooks/cron-monitoring.md " in err
 
 
-def test_render_writes_missing_runbooks_then_reports_them_fresh(tmp_path: Path) -> None:
-    out = tmp_path / "docs"
+def test_an_invalid_cron_configuration_is_a_usage_error(
+    clean_monitor_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_monitor_env.setenv("OPS_MONITOR_SCHEDULES", json.dumps({"full": "0 25 * * *"}))
 
-    first = run_readiness("runbooks", "--out", str(out), cwd=REPO_ROOT)
-    second = run_readiness("runbooks", "--out", str(out), "--check", cwd=REPO_ROOT)
+    status = readiness("runbooks", "--check", "--root", str(REPO_ROOT))
 
-    assert first.returncode == 0, first.stderr
-    assert sorted(p.name for p in out.iterdir()) == [
-        "checks.md",
-        "cron-monitoring.md",
-        "ops-monitor.md",
-    ]
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1
+    assert "full" in err
+    assert "Traceback" not in err
+
+
+def test_a_missing_runbook_fails_the_check_and_rendering_restores_it(
+    tmp_path: Path, clean_monitor_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "runbooks"
+    shutil.copytree(COMMITTED, out)
+    (out / "ops-monitor.md").unlink()
+    clean_monitor_env.chdir(REPO_ROOT)
+
+    checked = readiness("runbooks", "--check", "--out", str(out))
+    check_out, check_err = capsys.readouterr()
+    rendered = readiness("runbooks", "--out", str(out))
+    render_err = capsys.readouterr().err
+
+    assert checked == 1
+    assert check_out.startswith("--- /dev/null\n")
+    assert check_out.count("\n+++ ") == 1  # the two others are fresh
+    assert "ops-monitor.md" in check_err
+    assert rendered == 0
+    assert render_err == f"wrote {out / 'ops-monitor.md'}\n"
     for name in ("checks.md", "cron-monitoring.md", "ops-monitor.md"):
         assert (out / name).read_text() == (COMMITTED / name).read_text()
-    assert second.returncode == 0
-
-
-def test_check_reports_a_missing_runbook(tmp_path: Path) -> None:
-    shutil.copytree(COMMITTED, tmp_path / "runbooks")
-    (tmp_path / "runbooks" / "ops-monitor.md").unlink()
-
-    result = run_readiness(
-        "runbooks", "--check", "--out", str(tmp_path / "runbooks"), cwd=REPO_ROOT
-    )
-
-    assert result.returncode == 1
-    assert result.stdout.startswith("--- /dev/null\n")
-    assert "ops-monitor.md" in result.stderr
 
 
 def test_runbooks_say_what_the_monitor_is_configured_with(

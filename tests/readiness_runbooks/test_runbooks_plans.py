@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from checks.registry import rules
+from readiness.cli import main
 from readiness.gates import files as files_gate
 from readiness.gates.result import GateContext, Status
 from readiness.plan import (
@@ -23,7 +24,7 @@ from readiness.plan import (
 )
 from readiness.plans import plan_text, shipped_plans
 
-from .conftest import REPO_ROOT, run_readiness
+from .conftest import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "workers-monorepo"
 SEED_RULES = {"db-ops-access", "syntax-error", "tsconfig-jsx", "cron-handler", "missing-dependency"}
@@ -109,19 +110,23 @@ def test_example_plan_has_the_seed_plans_eight_criteria() -> None:
     assert checks_rules(plan) <= SEED_RULES
 
 
-def test_plan_init_writes_a_valid_starting_plan_and_never_overwrites(tmp_path: Path) -> None:
+def test_plan_init_writes_a_valid_starting_plan_and_never_overwrites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "readiness.yaml"
+    monkeypatch.chdir(tmp_path)
 
-    created = run_readiness("plan", "init", "--template", "workers-monorepo", cwd=tmp_path)
-    refused = run_readiness("plan", "init", cwd=tmp_path)
-    forced = run_readiness("plan", "init", "--force", "-o", str(target), cwd=tmp_path)
+    created = main(["plan", "init", "--template", "workers-monorepo"])
+    refused = main(["plan", "init"])
+    refusal = capsys.readouterr().err
+    forced = main(["plan", "init", "--force", "-o", str(target)])
 
-    assert created.returncode == 0, created.stderr
+    assert created == 0
     assert load_plan(target).name == "Workers monorepo production readiness"
     assert target.read_text() == plan_text("workers-monorepo")
-    assert refused.returncode == 2
-    assert "already exists (use --force" in refused.stderr
-    assert forced.returncode == 0
+    assert refused == 2
+    assert "already exists (use --force" in refusal
+    assert forced == 0
 
 
 def test_benchmark_results_are_not_applicable_until_the_benchmarks_ran(tmp_path: Path) -> None:
