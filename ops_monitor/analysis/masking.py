@@ -44,7 +44,7 @@ _CLASSES: tuple[tuple[str, str], ...] = (
     ),
     ("ipv4", r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?![\w.])"),
     ("winpath", r"\b[A-Za-z]:\\[^\s'\"<>|]*"),
-    ("path", r"(?<![\w.:/~])(?:~|\.{1,2})?(?:/[\w.\-@%+~,$=]+)+/?"),
+    ("path", r"(?<![\w.:/~])(?:~|\.{1,2})?(?:/+[\w.\-@%+~,$=]+)+/?"),
     ("hex", r"\b0[xX][0-9a-fA-F]+\b"),
     ("host", rf"(?<![\w.\-])(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:{_TLDS})(?![\w\-]|\.\w)"),
     ("time", r"(?<![\w:])\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?![\w:])"),
@@ -54,6 +54,8 @@ _CLASSES: tuple[tuple[str, str], ...] = (
     ("digits", r"(?:[\w\-#@+]|\.(?=\w))*\d(?:[\w\-#@+]|\.(?=\w)|:(?=\d))*"),
 )
 _TOKEN_PATTERN = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _CLASSES))
+_BRACKETS = frozenset("[]()")
+_WHOLE_TOKEN = re.compile("|".join(f"(?:{regex})" for _, regex in _CLASSES))
 _MAY_HOLD_VARIABLE = re.compile(r"[\d/\\@]|\.[a-z]")
 _QUOTED = re.compile(r"(?<![\w'\"\\])(?:\"[^\"\n]*\"|'[^'\n]*')(?![\w'\"])")
 _WILDCARD_RUN = re.compile(r"<\*>(?:[\s,;:]*<\*>)+")
@@ -98,9 +100,15 @@ def mask_token(token: str) -> str:
         return token
     # The commonest variable is a plain number with punctuation around it: no regex needed.
     core = token.rstrip(",;)]")
-    if core.lstrip("(-").replace(".", "", 1).isdigit() and core[0] in "(-0123456789":
+    number = core.lstrip("(-")
+    if number.replace(".", "", 1).isdigit() and number[-1] != "." and core[0] in "(-0123456789":
         head = "(" if core[0] == "(" else ""
         return f"{head}{WILDCARD}{token[len(core) :]}"
+    # Next commonest: one value wrapped in brackets or punctuation, matched in one go.
+    inner = token.lstrip("([{<").rstrip(")]}>,;.:")
+    if inner and _WHOLE_TOKEN.fullmatch(inner) and not _BRACKETS.intersection(inner):
+        start = token.index(inner)
+        return f"{token[:start]}{WILDCARD}{token[start + len(inner) :]}"
     return _TOKEN_PATTERN.sub(_replace, token)
 
 
