@@ -319,7 +319,7 @@ class OpsMonitorService:
         return how many were stored. Malformed-line counts go into an ingest batch row that the
         next scan reports."""
         stored = 0
-        rows: list[dict[str, object]] = []
+        rows: list[log_rows.LogRow] = []
         with self.store.read() as connection:
             for record in records:
                 rows.append(log_rows.row_of(record))
@@ -337,7 +337,7 @@ class OpsMonitorService:
     @staticmethod
     def _flush(
         connection: Connection,
-        rows: list[dict[str, object]],
+        rows: list[log_rows.LogRow],
         on_batch: Callable[[int], None] | None,
     ) -> int:
         count = len(rows)

@@ -38,6 +38,36 @@ MESSAGE_KEYS = ("message", "msg", "text", "log")
 SOURCE_KEYS = ("source", "service", "worker", "scriptName", "logger", "app")
 
 
+_new = object.__new__
+_set = object.__setattr__
+_ALL_FIELDS = frozenset(LogRecord.model_fields)
+
+
+def trusted_record(
+    timestamp: datetime, source: str, level: str, message: str, attributes: dict[str, Any]
+) -> LogRecord:
+    """A `LogRecord` from values a source has already checked and normalised.
+
+    Skips pydantic's validation the way `model_construct` does, minus its per-call overhead:
+    on the ingest path this is a third of the cost of a record."""
+    record = _new(LogRecord)
+    _set(
+        record,
+        "__dict__",
+        {
+            "timestamp": timestamp,
+            "source": source,
+            "level": level,
+            "message": message,
+            "attributes": attributes,
+        },
+    )
+    _set(record, "__pydantic_fields_set__", _ALL_FIELDS)
+    _set(record, "__pydantic_extra__", None)
+    _set(record, "__pydantic_private__", None)
+    return record
+
+
 class BadRecord(ValueError):
     """An input item that cannot become a record; the text says which field and why."""
 
@@ -67,6 +97,8 @@ def timestamp_of(raw: Any) -> datetime:
 
 
 def _first(item: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any]:
+    if keys[0] in item:  # the usual spelling: one lookup
+        return keys[0], item[keys[0]]
     for key in keys:
         if key in item:
             return key, item[key]
@@ -92,10 +124,10 @@ def record_from_object(item: Any, default_source: str) -> LogRecord:
     nested = item.get("attributes")
     if isinstance(nested, dict):
         attributes.update(nested)
-    return LogRecord.model_construct(
-        timestamp=timestamp,
-        source=str(source) if source not in (None, "") else default_source,
-        level=level_of(level),
-        message=message,
-        attributes=attributes,
+    return trusted_record(
+        timestamp,
+        str(source) if source not in (None, "") else default_source,
+        level_of(level),
+        message,
+        attributes,
     )

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 from ops_monitor.ingest.malformed import MalformedLines
-from ops_monitor.ingest.normalise import BadRecord, level_of, timestamp_of
+from ops_monitor.ingest.normalise import BadRecord, level_of, timestamp_of, trusted_record
 from ops_monitor.models import LogRecord
 
 DEFAULT_FORMAT = "<Date> <Time> <Level> <Content>"
@@ -104,10 +104,10 @@ def read_text(
             malformed.add(line_no, str(error), line)
             continue
         source = fields.get(source_key) if source_key else None
-        yield LogRecord.model_construct(
-            timestamp=when,
-            source=source.strip() if source else default_source,
-            level=level_of(fields.get(level_key) if level_key else None),
-            message=fields[message_key].strip(),
-            attributes={k: v for k, v in fields.items() if k not in used and v is not None},
+        yield trusted_record(
+            when,
+            source.strip() if source else default_source,
+            level_of(fields.get(level_key) if level_key else None),
+            fields[message_key].strip(),
+            {k: v for k, v in fields.items() if k not in used and v is not None},
         )

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ops_monitor.ingest.malformed import MalformedLines
-from ops_monitor.ingest.normalise import BadRecord, level_of, timestamp_of
+from ops_monitor.ingest.normalise import BadRecord, level_of, timestamp_of, trusted_record
 from ops_monitor.models import LogRecord
 
 MAX_EVENT_CHARS = 1_000_000  # a multi-line event larger than this is dropped as malformed
@@ -83,34 +83,34 @@ def records_of_event(event: dict[str, Any]) -> Iterator[LogRecord]:
     level = _FAILED_OUTCOMES.get(outcome, "info")
     if isinstance(status, int) and status >= 500 and level == "info":
         level = "error"
-    yield LogRecord.model_construct(
-        timestamp=when,
-        source=source,
-        level=level,
-        message=f"{what} -> {outcome}",
-        attributes=attributes,
+    yield trusted_record(
+        when,
+        source,
+        level,
+        f"{what} -> {outcome}",
+        attributes,
     )
     context = {"event_outcome": outcome}
     for entry in event.get("logs") or []:
         if not isinstance(entry, dict):
             raise BadRecord("logs: an entry is not an object")
-        yield LogRecord.model_construct(
-            timestamp=timestamp_of(entry.get("timestamp", event["eventTimestamp"])),
-            source=source,
-            level=level_of(entry.get("level")),
-            message=_text(entry.get("message", "")),
-            attributes=context,
+        yield trusted_record(
+            timestamp_of(entry.get("timestamp", event["eventTimestamp"])),
+            source,
+            level_of(entry.get("level")),
+            _text(entry.get("message", "")),
+            context,
         )
     for entry in event.get("exceptions") or []:
         if not isinstance(entry, dict):
             raise BadRecord("exceptions: an entry is not an object")
         name = entry.get("name") or "Error"
-        yield LogRecord.model_construct(
-            timestamp=timestamp_of(entry.get("timestamp", event["eventTimestamp"])),
-            source=source,
-            level="error",
-            message=f"{name}: {_text(entry.get('message', ''))}",
-            attributes={**context, "exception": name},
+        yield trusted_record(
+            timestamp_of(entry.get("timestamp", event["eventTimestamp"])),
+            source,
+            "error",
+            f"{name}: {_text(entry.get('message', ''))}",
+            {**context, "exception": name},
         )
 
 
