@@ -62,9 +62,11 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while (remaining := deadline - time.monotonic()) > 0:
             try:
-                line = self.lines.get(timeout=remaining)
+                line = self.lines.get(timeout=min(remaining, 0.5))
             except queue.Empty:
-                break
+                if self.process.poll() is not None and self.lines.empty():
+                    break  # it exited: waiting longer shows nothing more
+                continue
             self.seen.append(line)
             if match := pattern.search(line):
                 return match
