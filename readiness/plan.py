@@ -215,6 +215,10 @@ class LaunchMonitor(_Strict):
 
     logs: list[LogFile] = Field(default_factory=list)
     startup_timeout: float = Field(default=30, gt=0)
+    settings: dict[str, str | int | float] = Field(
+        default_factory=dict,
+        description="Monitor settings (as OPS_MONITOR_<NAME>), e.g. retention_days for old logs.",
+    )
 
 
 class MonitorGate(_Strict):

@@ -48,6 +48,7 @@ def free_port() -> int:
 def launched_monitor(
     spec: LaunchMonitor, root: Path, env: Mapping[str, str], token: str | None
 ) -> Iterator[LaunchedMonitor]:
+    env = monitor_environment(spec, env)
     with tempfile.TemporaryDirectory(prefix="readiness-monitor-") as folder:
         database = f"sqlite:///{Path(folder) / 'ops.db'}"
         launched = LaunchedMonitor(f"http://127.0.0.1:{free_port()}", database)
@@ -80,6 +81,12 @@ def launched_monitor(
                 yield launched
             finally:
                 _stop(process)
+
+
+def monitor_environment(spec: LaunchMonitor, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment with the plan's monitor settings, as the monitor reads them."""
+    settings = {f"OPS_MONITOR_{name.upper()}": str(value) for name, value in spec.settings.items()}
+    return {**env, **settings}
 
 
 def _ingest_files(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,12 +12,14 @@ import pytest
 from checks.registry import rules
 from readiness.cli import main
 from readiness.gates import files as files_gate
+from readiness.gates.monitor_launch import monitor_environment
 from readiness.gates.result import GateContext, Status
 from readiness.plan import (
     ChecksGate,
     CommandGate,
     CoverageGate,
     FilesGate,
+    LaunchMonitor,
     ManualGate,
     MonitorGate,
     Plan,
@@ -166,3 +170,26 @@ def test_every_planted_blocker_of_the_example_is_gated_and_nothing_else_is_audit
             # what is not a planted blocker must be able to pass in the example
             assert not any(isinstance(gate, CommandGate) for gate in gates), criterion.id
             assert all(g.signed_off for g in gates if isinstance(g, ManualGate)), criterion.id
+
+
+def test_launch_settings_reach_the_monitor_as_its_environment() -> None:
+    spec = LaunchMonitor(settings={"retention_days": 36500, "slow_request_ms": 250.5})
+
+    env = monitor_environment(spec, {"PATH": "/usr/bin", "OPS_MONITOR_RETENTION_DAYS": "7"})
+
+    assert env == {
+        "PATH": "/usr/bin",
+        "OPS_MONITOR_RETENTION_DAYS": "36500",
+        "OPS_MONITOR_SLOW_REQUEST_MS": "250.5",
+    }
+
+
+def test_example_sample_logs_fall_inside_the_launched_monitors_retention() -> None:
+    plan = load_plan(EXAMPLE / "readiness.yaml")
+    (monitor,) = [c.gate for c in plan.criteria if isinstance(c.gate, MonitorGate)]
+    assert monitor.launch is not None
+    retention = timedelta(days=float(monitor.launch.settings["retention_days"]))
+    lines = (EXAMPLE / "logs" / "apps.jsonl").read_text(encoding="utf-8").splitlines()
+    oldest = min(datetime.fromisoformat(json.loads(line)["timestamp"]) for line in lines if line)
+
+    assert datetime.now(UTC) - oldest < retention
