@@ -143,10 +143,10 @@ def learn_header(lines: Sequence[str]) -> tuple[int, re.Pattern[str] | None]:
     """How many fields the header of these lines has (0 when none), and a pattern for it."""
     if not lines:
         return 0, None
-    parsed = [[kind_of(text) for text, _ in fields(line)] for line in lines]
+    parsed = [[(text, kind_of(text)) for text, _ in fields(line)] for line in lines]
     support: Counter[int] = Counter()
-    for kinds in parsed:
-        support.update({0, *(i for i, kind in enumerate(kinds, 1) if kind in ENDS_HEADER)})
+    for found in parsed:
+        support.update({0, *(i for i, (_, kind) in enumerate(found, 1) if kind in ENDS_HEADER)})
     needed = SHARE * len(lines)
     header_fields = max(count for count, seen in support.items() if seen >= needed)
     return header_fields, _layout_pattern(parsed, header_fields)
@@ -167,26 +167,52 @@ _KIND_PATTERNS = {
 }
 
 
-def _layout_pattern(parsed: Sequence[list[Kind]], header_fields: int) -> re.Pattern[str] | None:
-    """One regular expression for the learned header, so most lines need a single match.
+_RUN = re.compile(r"\d+|[A-Za-z]+|\s+|.")
+MAX_SHAPES = 4
 
-    Each position accepts the kinds seen there in the learning lines whose header ends at the
-    learned field; a line the pattern does not fit falls back to field-by-field parsing."""
+
+def _shape(text: str) -> str:
+    """A pattern for fields that look like `text`: digit runs, letter runs and spaces vary."""
+    parts = []
+    for run in _RUN.findall(text):
+        if run[0].isdigit():
+            parts.append(r"\d+")
+        elif run[0].isalpha():
+            parts.append("[A-Za-z]+")
+        elif run[0].isspace():
+            parts.append(r"\s+")
+        else:
+            parts.append(re.escape(run))
+    return "".join(parts)
+
+
+def _layout_pattern(
+    parsed: Sequence[list[tuple[str, Kind]]], header_fields: int
+) -> re.Pattern[str] | None:
+    r"""One regular expression for the learned header, so most lines need a single match.
+
+    A position where the learning lines show few shapes (`\d+-\d+-\d+`) accepts those shapes;
+    otherwise it accepts the kinds seen there. A line the pattern does not fit falls back to
+    field-by-field parsing."""
     if header_fields == 0:
         return None
-    seen: list[set[Kind]] = [set() for _ in range(header_fields)]
-    for kinds in parsed:
-        if len(kinds) >= header_fields and kinds[header_fields - 1] in ENDS_HEADER:
-            for position, kind in enumerate(kinds[:header_fields]):
-                seen[position].add(kind)
+    kinds: list[set[Kind]] = [set() for _ in range(header_fields)]
+    shapes: list[set[str]] = [set() for _ in range(header_fields)]
+    for found in parsed:
+        if len(found) >= header_fields and found[header_fields - 1][1] in ENDS_HEADER:
+            for position, (text, kind) in enumerate(found[:header_fields]):
+                kinds[position].add(kind)
+                shapes[position].add(_shape(text))
     parts = []
-    for kinds in seen:
-        if Kind.WORD in kinds:
-            parts.append(f"(?:{_FIELD.pattern})")
+    for allowed, seen in zip(kinds, shapes, strict=True):
+        if 0 < len(seen) <= MAX_SHAPES:
+            parts.append(f"(?:{'|'.join(sorted(seen, key=lambda p: (-len(p), p)))})")
+        elif Kind.WORD in allowed:
+            parts.append(r"\S+")
         else:
-            ordered = sorted(kinds, key=lambda k: k.value)
-            parts.append(f"(?:{'|'.join(_KIND_PATTERNS[k] for k in ordered)})")
-    return re.compile(r"\s*" + r"\s+".join(parts) + r"(?=\s|$)", re.VERBOSE)
+            ordered = sorted(allowed, key=lambda k: k.value)
+            parts.append(f"(?x:{'|'.join(_KIND_PATTERNS[k] for k in ordered)})")
+    return re.compile(r"\s*" + r"\s+".join(parts) + r"(?=\s|$)")
 
 
 def strip_header(line: str, header_fields: int, layout: re.Pattern[str] | None = None) -> str:
