@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, case, select, update
+from sqlalchemy import Connection, Row, bindparam, case, select, update
 
 from ops_monitor.analysis.candidates import SAMPLES_PER_ISSUE, Candidate, more_severe
 from ops_monitor.models import Issue, IssueCategory, IssueSeverity, IssueStatus
@@ -57,10 +57,12 @@ def file_candidates(
                 select(issues).where(c.fingerprint.in_([k.fingerprint for k in chunk]))
             )
         }
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for candidate in chunk:
             row = existing.get(candidate.fingerprint)
             if row is None:
-                connection.execute(issues.insert().values(**_new_issue(candidate, scan_id, now)))
+                inserts.append(_new_issue(candidate, scan_id, now))
                 outcome.new_kinds.append((candidate.category.value, candidate.severity.value))
                 continue
             values, was_reopened = _merge(
@@ -69,8 +71,34 @@ def file_candidates(
             if was_reopened:
                 outcome.reopened_kinds.append(candidate.category.value)
             if values:
-                connection.execute(update(issues).where(c.id == row.id).values(**values))
+                updates.append({"issue_id": row.id, **values})
+        if inserts:  # one executemany each: a scan touching many issues stays one round trip
+            connection.execute(issues.insert(), inserts)
+        if updates:
+            connection.execute(_UPDATE, updates)
     return outcome
+
+
+_MERGED_COLUMNS = (
+    "occurrences",
+    "first_seen",
+    "last_seen",
+    "severity",
+    "samples",
+    "evidence",
+    "template",
+    "title",
+    "updated_at",
+    "last_scan_id",
+    "status",
+    "resolution",
+    "resolved_at",
+)
+_UPDATE = (
+    update(issues)
+    .where(issues.c.id == bindparam("issue_id"))
+    .values({name: bindparam(name) for name in _MERGED_COLUMNS})
+)
 
 
 def _new_issue(candidate: Candidate, scan_id: int, now: datetime) -> dict[str, Any]:
@@ -134,6 +162,7 @@ def _merge(
         "updated_at": now,
         "last_scan_id": scan_id,
     }
+    values.update(status=status.value, resolution=row.resolution, resolved_at=row.resolved_at)
     reopened = False
     if status is IssueStatus.RESOLVED:
         values.update(status=IssueStatus.REGRESSED.value, resolution=None, resolved_at=None)
