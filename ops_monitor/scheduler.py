@@ -201,19 +201,20 @@ class Scheduler:
         if not fires:
             return
         latest = max(fires)
+        in_time = now - latest <= self.starting_deadline
         missed = False
         for schedule, schedule_fires in due.items():
             for fire in schedule_fires:
-                if fire < latest or now - latest > self.starting_deadline:
+                if fire < latest or not in_time:
                     self._skip(schedule, fire, "missed")
                     missed = True
+        at_latest = [schedule for schedule, fires in due.items() if latest in fires]
         if missed and self.catch_up(now):
-            for schedule, schedule_fires in due.items():
-                if latest in schedule_fires:
-                    self._skip(schedule, latest, "superseded")
+            for schedule in at_latest if in_time else []:
+                self._skip(schedule, latest, "superseded")
             return
-        if now - latest <= self.starting_deadline:
-            self.fire_tick(latest, [schedule for schedule, f in due.items() if latest in f])
+        if in_time:
+            self.fire_tick(latest, at_latest)
 
     def fire_tick(self, tick: datetime, schedules: list[Schedule]) -> RunReport | None:
         """Run the highest-priority schedule due at `tick`; the others are superseded by it."""
