@@ -99,7 +99,7 @@ def test_a_database_down_at_start_and_at_a_tick_never_ends_the_loop(
     replica = sqlite_monitor.replica()
     with replica.store.write() as connection:
         connection.execute(text("ALTER TABLE ops_scans RENAME TO ops_scans_away"))
-    woke = []
+    woke: list[datetime] = []
 
     def oversleep(seconds: float) -> None:  # the first sleep lasts 30 hours longer than asked
         sqlite_monitor.clock.sleep(seconds + (0 if woke else 30 * 3600))
