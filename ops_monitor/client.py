@@ -235,8 +235,9 @@ def _scan_body(scope: str, filters: Mapping[str, Any] | None) -> dict[str, Any]:
     return {"scope": scope, "filters": dict(filters or {})}
 
 
-def _ndjson(records: Iterable[Mapping[str, Any]]) -> bytes:
-    return b"".join(json.dumps(dict(r), default=str).encode() + b"\n" for r in records)
+def _json_array(records: Iterable[Mapping[str, Any]]) -> bytes:
+    """One encoder call for the whole batch: much cheaper than a call per record."""
+    return json.dumps([dict(r) for r in records], default=str, separators=(",", ":")).encode()
 
 
 def _check(response: httpx.Response) -> Any:
@@ -338,12 +339,12 @@ class OpsMonitorClient:
         return Issue.from_json(_check(response))
 
     def push_logs(self, records: Iterable[Mapping[str, Any]]) -> PushResult:
-        """Send records (dicts with timestamp, source, level, message, attributes) as NDJSON."""
+        """Send records (dicts with timestamp, source, level, message, attributes) in one batch."""
         response = self._send(
             "POST",
             "/api/ops/logs",
-            content=_ndjson(records),
-            headers={"Content-Type": "application/x-ndjson"},
+            content=_json_array(records),
+            headers={"Content-Type": "application/json"},
         )
         return PushResult.from_json(_check(response))
 
@@ -434,8 +435,8 @@ class AsyncOpsMonitorClient:
         response = await self._send(
             "POST",
             "/api/ops/logs",
-            content=_ndjson(records),
-            headers={"Content-Type": "application/x-ndjson"},
+            content=_json_array(records),
+            headers={"Content-Type": "application/json"},
         )
         return PushResult.from_json(_check(response))
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -22,20 +22,7 @@ from ops_monitor.api.auth import require_token
 from ops_monitor.api.broadcast_hub import Broadcaster
 from ops_monitor.api.deps import MonitorService
 from ops_monitor.api.errors import install_error_handlers
-
-
-class ApiSettings(Protocol):
-    """What the API reads from `ops_monitor.config.Settings`."""
-
-    @property
-    def db_url(self) -> str: ...
-
-    @property
-    def token(self) -> str | None: ...
-
-    @property
-    def max_push_bytes(self) -> int: ...
-
+from ops_monitor.config import Settings
 
 LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 """Entered after the service is ready, exited (in reverse order) before it closes; the app's
@@ -51,15 +38,16 @@ def _default_registry() -> CollectorRegistry:
 
 
 @asynccontextmanager
-async def _owned_service(app: FastAPI, settings: ApiSettings) -> AsyncIterator[None]:
+async def _owned_service(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """Open the store named by the settings for the app's lifetime, and close it after."""
     from ops_monitor.service import OpsMonitorService
     from ops_monitor.store import Store
 
     store = Store(settings.db_url)
     try:
-        app.state.service = OpsMonitorService(
-            store, on_scan_completed=app.state.broadcaster.publish
+        await asyncio.to_thread(store.migrate)
+        app.state.service = OpsMonitorService.from_settings(
+            store, settings, on_scan_completed=app.state.broadcaster.publish
         )
         yield
     finally:
@@ -67,7 +55,7 @@ async def _owned_service(app: FastAPI, settings: ApiSettings) -> AsyncIterator[N
 
 
 def _lifespan(
-    settings: ApiSettings, owns_service: bool, hooks: Sequence[LifespanHook]
+    settings: Settings, owns_service: bool, hooks: Sequence[LifespanHook]
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,7 +91,7 @@ def _openapi_without_422(app: FastAPI) -> Callable[[], dict[str, Any]]:
 
 
 def create_app(
-    settings: ApiSettings,
+    settings: Settings,
     service: MonitorService | None = None,
     *,
     broadcaster: Broadcaster | None = None,

@@ -8,6 +8,7 @@ from typing import Protocol, cast
 from starlette.requests import HTTPConnection
 
 from ops_monitor.api.broadcast_hub import Broadcaster
+from ops_monitor.ingest.malformed import MalformedLines
 from ops_monitor.models import (
     Issue,
     IssueCategory,
@@ -45,7 +46,13 @@ class MonitorService(Protocol):
 
     def resolve_issue(self, issue_id: int, resolution: str) -> Issue: ...
 
-    def ingest(self, records: Iterable[LogRecord]) -> int: ...
+    def ingest(
+        self,
+        records: Iterable[LogRecord],
+        *,
+        origin: str = "push",
+        malformed: MalformedLines | None = None,
+    ) -> int: ...
 
 
 def get_service(connection: HTTPConnection) -> MonitorService:

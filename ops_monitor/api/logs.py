@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from ops_monitor.api.deps import MonitorService, get_service
 from ops_monitor.api.errors import BadRequest, PayloadTooLarge, error_responses
 from ops_monitor.api.log_batch import NotAnArray, parse_body
-from ops_monitor.metrics import MALFORMED_LINES
 
 router = APIRouter(tags=["logs"])
 
@@ -83,9 +82,13 @@ async def push_logs(
         batch = parse_body(body, request.headers.get("content-type", ""))
     except NotAnArray as error:
         raise BadRequest(str(error)) from error
-    if batch.malformed:
-        MALFORMED_LINES.labels(origin=PUSH_ORIGIN).inc(batch.malformed)
-    accepted = await run_in_threadpool(service.ingest, batch.records) if batch.records else 0
+    accepted = 0
+    if batch.records or batch.malformed.count:  # malformed counts reach the next scan's record
+        accepted = await run_in_threadpool(
+            lambda: service.ingest(batch.records, origin=PUSH_ORIGIN, malformed=batch.malformed)
+        )
     return PushResult(
-        accepted=accepted, malformed=batch.malformed, malformed_samples=batch.malformed_samples
+        accepted=accepted,
+        malformed=batch.malformed.count,
+        malformed_samples=batch.malformed.samples,
     )

@@ -13,15 +13,9 @@ from prometheus_client import CollectorRegistry
 
 from ops_monitor.api.app import create_app
 from ops_monitor.api.deps import get_service
+from ops_monitor.config import Settings
 
 from .doubles import RecordingService
-
-
-@dataclass(frozen=True)
-class ApiTestSettings:
-    db_url: str
-    token: str | None = None
-    max_push_bytes: int = 64 * 1024
 
 
 @dataclass
@@ -38,7 +32,9 @@ def app_with_double(
     tmp_path: Path, token: str | None = None, max_push_bytes: int = 64 * 1024
 ) -> tuple[FastAPI, RecordingService]:
     """An app whose service dependency is the recording double, wired to its broadcaster."""
-    settings = ApiTestSettings(f"sqlite:///{tmp_path / 'ops.db'}", token, max_push_bytes)
+    settings = Settings(
+        db_url=f"sqlite:///{tmp_path / 'ops.db'}", token=token, max_push_bytes=max_push_bytes
+    )
     double = RecordingService()
     app = create_app(settings, service=double, registry=CollectorRegistry())
     double.on_scan_completed = app.state.broadcaster.publish

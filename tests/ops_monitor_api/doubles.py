@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ops_monitor.ingest.malformed import MalformedLines
 from ops_monitor.models import (
     Issue,
     IssueCategory,
@@ -107,7 +108,14 @@ class RecordingService:
                 )
         raise IssueNotFoundError(issue_id)
 
-    def ingest(self, records: Iterable[LogRecord]) -> int:
+    def ingest(
+        self,
+        records: Iterable[LogRecord],
+        *,
+        origin: str = "push",
+        malformed: MalformedLines | None = None,
+    ) -> int:
         batch = list(records)
         self.ingested.extend(batch)
+        self.calls.append(("ingest", (len(batch), origin, malformed.count if malformed else 0)))
         return len(batch)

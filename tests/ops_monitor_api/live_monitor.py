@@ -12,18 +12,18 @@ from typing import Any
 
 import psycopg
 import pytest
-from prometheus_client import CollectorRegistry
 
 from ops_monitor.api.app import create_app
 from ops_monitor.client import OpsMonitorClient, Scan
+from ops_monitor.config import Settings
 
-from .conftest import ApiTestSettings
 from .live_server import LiveServer, live_server
 
 PG_SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
-BASE = datetime(2026, 1, 1, tzinfo=UTC)
+# Recent enough to sit inside the retention window whenever the tests run.
+BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
 
 
 def records(
@@ -61,8 +61,8 @@ class RunningMonitor:
 def running_monitor(
     db_url: str, *, token: str | None = None, max_push_bytes: int = 8 * 1024 * 1024
 ) -> Iterator[RunningMonitor]:
-    settings = ApiTestSettings(db_url, token, max_push_bytes)
-    app = create_app(settings, registry=CollectorRegistry())
+    settings = Settings(db_url=db_url, token=token, max_push_bytes=max_push_bytes)
+    app = create_app(settings)
     with live_server(app) as server, OpsMonitorClient(server.url, token=token) as client:
         yield RunningMonitor(server, client, db_url, token)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -33,7 +34,7 @@ def test_fuzzing_the_served_schema_finds_no_server_error_or_schema_violation(
             suppress_health_check=list(HealthCheck),
         )
         @given(case=cases)
-        def call(case: schemathesis.Case) -> None:
+        def call(case: schemathesis.Case[Any]) -> None:
             case.call_and_validate(base_url=server.url)
 
         call()

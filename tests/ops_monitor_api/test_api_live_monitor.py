@@ -38,9 +38,8 @@ def test_a_full_scan_ingests_analyses_and_files_issues(monitor: RunningMonitor) 
 
     assert (result.status, result.scope, result.logs_processed) == ("completed", "full", 30)
     assert result.issues_filed >= 1
-    issues = monitor.client.open_issues()
-    assert any(i.source == "checkout" and i.category == "stability" for i in issues)
-    assert sum(i.occurrences for i in issues if i.source == "checkout") == 30
+    (errors,) = [i for i in monitor.client.open_issues() if "payment call failed" in i.title]
+    assert (errors.source, errors.category, errors.occurrences) == ("checkout", "stability", 30)
 
 
 def test_an_incremental_scan_reads_only_new_records(monitor: RunningMonitor) -> None:
@@ -81,8 +80,7 @@ def test_scans_and_issues_survive_a_server_restart(db_url: str) -> None:
 
 
 def test_two_scans_at_once_give_one_result_and_one_conflict(monitor: RunningMonitor) -> None:
-    for start in range(0, 40_000, 10_000):
-        monitor.push(records("bulk", 10_000, start=start))
+    monitor.push(records("bulk", 10_000))  # a scan of these takes a good fraction of a second
     start_together = threading.Barrier(2)
     statuses: list[int] = []
 

@@ -45,9 +45,12 @@ def test_ndjson_malformed_lines_are_counted_and_sampled_not_fatal(routes: RouteH
 
     result = response.json()
     assert (response.status_code, result["accepted"], result["malformed"]) == (200, 2, 3)
-    assert result["malformed_samples"][0].startswith("not JSON (JSONDecodeError): {not json")
-    assert result["malformed_samples"][1].startswith("timestamp is missing")
-    assert result["malformed_samples"][2].startswith("record must be a JSON object")
+    assert result["malformed_samples"] == [
+        "line 2: not JSON (JSONDecodeError): {not json",
+        'line 3: timestamp is missing: {"message": "no time"}',
+        "line 4: record must be a JSON object: [1, 2]",
+    ]
+    assert ("ingest", (2, "push", 3)) in routes.service.calls
 
 
 def test_a_json_body_that_is_not_an_array_is_a_400(routes: RouteHarness) -> None:
@@ -144,4 +147,19 @@ def test_a_bad_record_names_its_bad_field(item: dict[str, object], reason: str) 
 def test_only_a_few_malformed_samples_are_kept() -> None:
     batch = parse_body(b"x\n" * 50, "application/x-ndjson; charset=utf-8")
 
-    assert (batch.malformed, len(batch.malformed_samples)) == (50, 5)
+    assert (batch.malformed.count, len(batch.malformed.samples)) == (50, 5)
+
+
+@pytest.mark.parametrize(
+    ("body", "accepted", "reason"),
+    [
+        (ndjson(GOOD) + b"1, 2\n", 1, "line 2: not JSON"),  # two values on one line
+        (ndjson(GOOD) + b'{"message": "\xff"}\n', 1, "line 2: not JSON"),  # not UTF-8
+        (ndjson(GOOD, {"timestamp": 0}), 1, "line 2: message must be a string"),
+    ],
+)
+def test_each_ndjson_line_is_judged_on_its_own(body: bytes, accepted: int, reason: str) -> None:
+    batch = parse_body(body, "application/x-ndjson")
+
+    assert len(batch.records) == accepted
+    assert batch.malformed.samples[0].startswith(reason)
