@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -191,3 +193,43 @@ def test_scheduler_process_catches_up_logs_json_and_stops_on_sigterm(db: str) ->
         "completed",
     )
     assert '"event": "scheduler_stopped"' in rest
+
+
+def test_scheduler_command_in_process_runs_until_sigterm(db: str) -> None:
+    """The same loop without a child process: SIGTERM from another thread stops it cleanly."""
+    log = logging.getLogger("ops_monitor.scheduler")
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def stop_after_first_scan() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            store = Store(db)
+            try:
+                store.migrate()
+                if OpsMonitorService(store).last_scan(status="completed") is not None:
+                    break
+            finally:
+                store.close()
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    stopper = threading.Thread(target=stop_after_first_scan)
+    stopper.start()
+    try:
+        code = main(["scheduler", "--db", db])
+    finally:
+        stopper.join()
+        for sig, action in previous.items():
+            signal.signal(sig, action)
+        for handler in list(log.handlers):
+            log.removeHandler(handler)
+        log.setLevel(logging.NOTSET)
+
+    assert code == 0
+    store = Store(db)
+    try:
+        last = OpsMonitorService(store).last_scan()
+    finally:
+        store.close()
+    assert last is not None
+    assert (last.trigger, last.status) == ("full", "completed")
