@@ -355,8 +355,8 @@ class TemplateMiner:
         leaf = self._leaves.get(len(tokens))
         for cluster in leaf.covering_candidates(tokens) if leaf is not None else ():
             literal = cluster.literal
-            if 2 * literal <= len(tokens) and literal != message_literal:
-                continue  # a template that is mostly variable only takes messages of its shape
+            if 3 * literal < len(tokens) and literal != message_literal:
+                continue  # a template with little text only takes messages of its own shape
             if not cluster.covers(tokens):
                 continue
             if cluster.literal > best_literal:
@@ -474,7 +474,7 @@ class TemplateMiner:
         tokens = list(cluster.tokens)
         for position in range(len(tokens)):
             values = {member.tokens[position] for member in crowd}
-            if len(values) * 2 >= len(crowd):
+            if len(values) >= max(self.settings.variable_after, len(crowd) // 4):
                 tokens[position] = _generalise(values)
         if tokens == cluster.tokens or not _enough_literal(tokens):
             return cluster

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ops_monitor.analysis.templates import TemplateMatch, TemplateMiner, label_all
+import random
+
+from ops_monitor.analysis.templates import MinerSettings, TemplateMatch, TemplateMiner, label_all
 
 from .conftest import learn
 
@@ -140,3 +142,44 @@ def test_label_all_streams_more_lines_than_one_spool_chunk() -> None:
 def test_an_empty_message_has_a_template(miner: TemplateMiner) -> None:
     assert miner.match("").template == ""
     assert miner.match("   ") == miner.match("")
+
+
+def test_the_miner_masks_like_the_masking_module(miner: TemplateMiner) -> None:
+    assert miner.mask("took 15ms on 10.0.0.1:80") == "took <*> on <*>"
+
+
+def test_small_caches_change_speed_not_results() -> None:
+    messages = [f"user {name} logged out after {n}s" for n in range(3) for name in "abcdef"]
+    tiny = TemplateMiner(MinerSettings(exact_cache_size=2))
+
+    assert learn(tiny, messages) == learn(TemplateMiner(), messages)
+
+
+def test_several_words_varying_together_merge_with_enough_combinations(
+    miner: TemplateMiner,
+) -> None:
+    rng = random.Random(11)
+    pairs = [(rng.choice(FIRST), rng.choice(LAST)) for _ in range(12)]
+    messages = [f"order placed by {first} {last} today" for first, last in pairs]
+
+    ids = learn(miner, messages)
+
+    assert len(set(ids)) == 1
+    assert miner.match(messages[0]).template == "order placed by <*> <*> today"
+
+
+def test_a_crowd_of_templates_gives_up_its_most_varied_positions(miner: TemplateMiner) -> None:
+    rng = random.Random(5)
+    messages = [
+        f"login {rng.choice(FIRST)} {rng.choice(LAST)} {rng.choice(LAST)}x ok done"
+        for _ in range(60)
+    ]
+
+    ids = learn(miner, messages)
+
+    assert len(set(ids)) == 1
+    assert miner.match(messages[-1]).template == "login <*> <*> <*> ok done"
+
+
+FIRST = ("ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal", "ivy", "jon", "kim", "lou")
+LAST = ("smith", "jones", "brown", "lee", "khan", "diaz", "wong", "berg", "rossi", "novak")

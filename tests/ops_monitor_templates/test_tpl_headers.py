@@ -147,3 +147,23 @@ def test_bracketed_groups_are_one_field() -> None:
 )
 def test_fields_are_classified_by_shape(text: str, kind: Kind) -> None:
     assert kind_of(text) is kind
+
+
+def test_varied_hosts_and_process_names_still_fit_one_layout() -> None:
+    rng = random.Random(9)
+    hosts = ["web-1", "db", "cache.local", "x_y", "edge7", "a.b.c", "node-12-b"]
+    names = ["kernel:", "sshd(pam_unix)[17]:", "cron[5]:", "app.worker:", "x-y[2]:", "z_1:"]
+    pairs = [
+        (
+            f"Mar {rng.randint(1, 28)} 12:00:{rng.randint(10, 59)} {rng.choice(hosts)} "
+            f"{rng.choice(names)}",
+            _message(rng),
+        )
+        for _ in range(300)
+    ]
+    long_line = "Mar 3 12:00:01 db kernel: " + " ".join(f"w{i}" for i in range(30))
+
+    stripped = list(HeaderStripper().messages([f"{h} {m}" for h, m in pairs] + [long_line]))
+
+    assert stripped[:-1] == [message for _, message in pairs]
+    assert stripped[-1].startswith("w0 w1")
