@@ -21,21 +21,6 @@ def monitor_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def run_readiness(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`python -m readiness ...` as a user runs it, in a clean monitor environment."""
-    return subprocess.run(
-        [sys.executable, "-m", "readiness", *args],
-        cwd=cwd,
-        env=monitor_env() if env is None else env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="session")
 def default_monitor_config() -> dict[str, Any]:
     """What `ops-monitor config --json` prints with no configuration at all."""

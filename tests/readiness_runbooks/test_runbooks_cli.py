@@ -18,7 +18,7 @@ from readiness.runbooks import (
     read_monitor_config,
 )
 
-from .conftest import REPO_ROOT, monitor_env, run_readiness
+from .conftest import REPO_ROOT, monitor_env
 
 COMMITTED = REPO_ROOT / "runbooks"
 
@@ -44,12 +44,17 @@ def readiness(*args: str) -> int:
     return main(list(args))
 
 
-def test_committed_runbooks_are_fresh() -> None:
-    result = run_readiness("runbooks", "--check", cwd=REPO_ROOT)
+def test_committed_runbooks_are_fresh(
+    clean_monitor_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_monitor_env.chdir(REPO_ROOT)
 
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == ""
-    assert "3 runbooks are up to date" in result.stderr
+    status = readiness("runbooks", "--check")
+
+    out, err = capsys.readouterr()
+    assert status == 0, out + err
+    assert out == ""
+    assert err == "3 runbooks are up to date\n"
 
 
 def test_check_fails_with_a_diff_after_the_cron_configuration_changes(
@@ -69,16 +74,19 @@ def test_check_fails_with_a_diff_after_the_cron_configuration_changes(
     assert "stale runbooks: runbooks/cron-monitoring.md " in err
 
 
-def test_an_invalid_cron_configuration_is_a_usage_error(
-    clean_monitor_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_an_invalid_cron_in_the_monitors_config_file_is_a_usage_error(
+    tmp_path: Path, clean_monitor_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    clean_monitor_env.setenv("OPS_MONITOR_SCHEDULES", json.dumps({"full": "0 25 * * *"}))
+    config_file = tmp_path / "ops-monitor.yaml"
+    config_file.write_text("schedules:\n  full: '0 25 * * *'\n")
+    clean_monitor_env.setenv("OPS_MONITOR_CONFIG", str(config_file))
 
     status = readiness("runbooks", "--check", "--root", str(REPO_ROOT))
 
     err = capsys.readouterr().err
     assert status == 2
     assert err.count("\n") == 1
+    assert str(config_file) in err
     assert "full" in err
     assert "Traceback" not in err
 
