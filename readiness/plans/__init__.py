@@ -12,10 +12,12 @@ from pathlib import Path
 import click
 
 from checks.cli_support import UserError
-from readiness.plan import PLAN_FILE
 from readiness.report_files import write_atomically
 
 SUFFIX = ".yaml"
+# Where `readiness report` looks first (readiness.plan.PLAN_FILE); not imported from there, because
+# this module loads with the CLI and the plan model pulls in pydantic.
+DEFAULT_OUTPUT = "readiness.yaml"
 
 
 def shipped_plans() -> list[str]:
@@ -54,7 +56,7 @@ Examples:
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path(PLAN_FILE),
+    default=Path(DEFAULT_OUTPUT),
     show_default=True,
     help="Where to write the plan.",
 )

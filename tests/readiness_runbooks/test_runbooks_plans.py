@@ -15,6 +15,7 @@ from readiness.gates import files as files_gate
 from readiness.gates.monitor_launch import monitor_environment
 from readiness.gates.result import GateContext, Status
 from readiness.plan import (
+    PLAN_FILE,
     ChecksGate,
     CommandGate,
     CoverageGate,
@@ -26,7 +27,7 @@ from readiness.plan import (
     load_plan,
     parse_plan_yaml,
 )
-from readiness.plans import plan_text, shipped_plans
+from readiness.plans import DEFAULT_OUTPUT, plan_text, shipped_plans
 
 from .conftest import REPO_ROOT
 
@@ -193,3 +194,7 @@ def test_example_sample_logs_fall_inside_the_launched_monitors_retention() -> No
     oldest = min(datetime.fromisoformat(json.loads(line)["timestamp"]) for line in lines if line)
 
     assert datetime.now(UTC) - oldest < retention
+
+
+def test_plan_init_writes_where_the_report_looks_first() -> None:
+    assert DEFAULT_OUTPUT == PLAN_FILE
