@@ -3,6 +3,7 @@ and its metrics on `/metrics`, over real HTTP."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -70,3 +71,14 @@ def test_a_schedule_the_scheduler_cannot_use_stops_the_server_before_it_starts()
 
     with pytest.raises(click.UsageError, match="schedule 'hourly': unknown scope"):
         scheduler_lifespan(settings)
+
+
+def test_with_no_schedules_serve_runs_no_loop_and_reports_none(tmp_path: Path) -> None:
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'ops.db'}", schedules={})
+
+    with served(build_app(settings)) as server, httpx.Client(base_url=server.url) as http:
+        body = http.get("/api/ops/cron").json()
+        scans = http.get("/api/ops/scans").json()
+
+    assert (body["schedules"], body["late"], scans) == ([], False, [])
+    assert not any(thread.name == "ops-monitor-scheduler" for thread in threading.enumerate())
