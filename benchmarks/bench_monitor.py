@@ -107,7 +107,8 @@ def bulk_load(url: str, count: int, start: datetime, seed: int) -> None:
 
 
 def run(args: list[str]) -> tuple[float, float, str]:
-    """Run `ops-monitor ARGS`; return wall seconds, peak RSS in MiB, and stdout."""
+    """Run `ops-monitor ARGS`; return wall seconds, peak RSS in MiB, and stdout. Also prints the
+    process's CPU time: on a shared machine wall time includes waiting for a core."""
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "ops_monitor", *args], stdout=subprocess.PIPE, text=True
@@ -119,6 +120,10 @@ def run(args: list[str]) -> tuple[float, float, str]:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"ops-monitor {' '.join(args)} exited {process.returncode}")
+    print(
+        f"  ops-monitor {args[0]}: cpu {usage.ru_utime + usage.ru_stime:.2f} s "
+        f"(user {usage.ru_utime:.2f}, sys {usage.ru_stime:.2f}), wall {elapsed:.2f} s"
+    )
     return elapsed, usage.ru_maxrss / 1024, out
 
 

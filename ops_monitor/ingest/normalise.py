@@ -73,6 +73,9 @@ class BadRecord(ValueError):
 
 
 def level_of(raw: Any) -> str:
+    known = _LEVELS.get(raw) if type(raw) is str else None
+    if known is not None:
+        return known
     if raw is None:
         return "info"
     text = str(raw).strip().lower()
@@ -81,6 +84,15 @@ def level_of(raw: Any) -> str:
 
 def timestamp_of(raw: Any) -> datetime:
     """ISO 8601 text, or a Unix epoch in seconds or milliseconds, as an aware UTC datetime."""
+    if type(raw) is str:  # the common case first: Python 3.11 reads "Z" and offsets itself
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is UTC:
+                return moment
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     if isinstance(raw, bool) or raw is None:
         raise BadRecord("timestamp: missing or not a date")
     try:
@@ -119,11 +131,15 @@ def record_from_object(item: Any, default_source: str) -> LogRecord:
     timestamp = timestamp_of(raw_time)
     level_key, level = _first(item, LEVEL_KEYS)
     source_key, source = _first(item, SOURCE_KEYS)
-    used = {message_key, time_key, level_key, source_key, "attributes"}
-    attributes = {key: value for key, value in item.items() if key not in used}
-    nested = item.get("attributes")
+    attributes = item.copy()
+    for key in (message_key, time_key, level_key, source_key):
+        if key is not None:
+            del attributes[key]
+    nested = attributes.pop("attributes", None)
     if isinstance(nested, dict):
         attributes.update(nested)
+    elif nested is not None:
+        attributes["attributes"] = nested
     return trusted_record(
         timestamp,
         str(source) if source not in (None, "") else default_source,

@@ -82,7 +82,7 @@ def test_text_and_wrangler_formats(
         + "\n"
     )
 
-    assert main(["ingest", str(text), "--format", "text", "--no-progress"]) == 0
+    assert main(["ingest", str(text), "--format", "text", "--progress"]) == 0
     assert "ingested 1 records" in capsys.readouterr().out
     assert main(["ingest", str(tail), "--format", "wrangler", "--no-progress"]) == 0
     assert "ingested 1 records" in capsys.readouterr().out
