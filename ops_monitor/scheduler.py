@@ -20,7 +20,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -77,7 +77,6 @@ class RunReport:
     issues_filed: int = 0
     issues_reopened: int = 0
     error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def duration_seconds(self) -> float:
