@@ -26,6 +26,7 @@ PLAN_EXAMPLES = """\b
 Examples:
   readiness plan import docs/PLAN.md -o readiness.yaml
   readiness plan import docs/PLAN.md > readiness.yaml
+  readiness plan init --template workers-monorepo
 """
 
 
