@@ -5,26 +5,46 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from ops_monitor.api.deps import MonitorService, get_service
 from ops_monitor.api.errors import ScanFailed, error_responses
-from ops_monitor.models import ScanRequest, ScanResult
+from ops_monitor.models import ScanFilters, ScanRequest, ScanResult
 
 router = APIRouter(tags=["scans"])
 
 API_TRIGGER = "api"
 
 
+class ScanFiltersBody(ScanFilters):
+    """`ScanFilters` as the API reads it: times only as ISO 8601 text, as the schema says
+    (pydantic alone would also take a bare number as Unix time)."""
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _iso_text_only(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str):
+            raise ValueError("expected an ISO 8601 date-time string")
+        return value
+
+
+class ScanRequestBody(ScanRequest):
+    filters: ScanFiltersBody = Field(default_factory=ScanFiltersBody)
+
+
 @router.post(
     "/api/ops/scan", response_model=ScanResult, responses=error_responses(400, 401, 409, 500)
 )
 async def scan(
-    request: ScanRequest, service: Annotated[MonitorService, Depends(get_service)]
+    request: ScanRequestBody, service: Annotated[MonitorService, Depends(get_service)]
 ) -> ScanResult:
     """Run a full or incremental scan now and wait for its result (409 while one runs)."""
     result = await run_in_threadpool(
-        service.run_scan, request.scope, request.filters, trigger=API_TRIGGER
+        service.run_scan,
+        request.scope,
+        ScanFilters.model_validate(request.filters.model_dump()),
+        trigger=API_TRIGGER,
     )
     if result.status == "failed":
         raise ScanFailed(result)

@@ -46,6 +46,7 @@ def test_run_scan_receives_the_scope_filters_and_api_trigger(routes: RouteHarnes
         ({}, "scope"),
         ({"scope": "full", "filters": {"bogus": 1}}, "filters.bogus"),
         ({"scope": "full", "filters": {"since": "yesterday"}}, "filters.since"),
+        ({"scope": "full", "filters": {"until": 1767225600}}, "filters.until"),
         ({"scope": "full", "extra": True}, "extra"),
     ],
 )

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from ops_monitor.cli import main
+from ops_monitor.client import MonitorError, OpsMonitorClient, RetryPolicy
 from ops_monitor.commands.serve import is_loopback, load_settings
 
 
@@ -73,3 +81,57 @@ def test_a_bad_configuration_value_is_one_line_naming_it(
 
     assert status == 2
     assert "OPS_MONITOR_MAX_PUSH_BYTES" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.mark.slow  # a real process: interpreter start, imports, migrations, scheduler catch-up
+def test_serve_runs_the_api_with_the_cron_route_and_a_token(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_MONITOR_")}
+    env["OPS_MONITOR_TOKEN"] = "s3cret"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ops_monitor",
+            "serve",
+            "--db",
+            f"sqlite:///{tmp_path / 'ops.db'}",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        with OpsMonitorClient(
+            f"http://127.0.0.1:{port}",
+            token="s3cret",
+            retry=RetryPolicy(attempts=60, base_delay=0.1, max_delay=0.2),
+        ) as ok:
+            assert ok.health().status == "ok"
+            schedules = {s.name: s for s in ok.cron_status()}
+            pushed = ok.push_logs([{"timestamp": time.time(), "message": "boot", "level": "info"}])
+        with (
+            OpsMonitorClient(f"http://127.0.0.1:{port}") as anonymous,
+            pytest.raises(MonitorError) as refused,
+        ):
+            anonymous.cron_status()
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+
+    assert set(schedules) == {"full", "incremental"}
+    assert schedules["full"].expression == "0 2 * * *"
+    assert pushed.accepted == 1
+    assert refused.value.status == 401
+    assert b"Traceback" not in stderr
