@@ -98,7 +98,7 @@ def status(db_url: str | None, remote_url: str | None, token_env: str, as_json: 
     """Show each schedule's next and last run; exit 1 when any schedule is late.
 
     A schedule is late when its last successful run is older than its period plus a grace
-    (`cron_grace_seconds`, one hour by default), or when it has never succeeded.
+    (`cron_grace_hours`, one by default), or when it has never succeeded.
     """
     if remote_url and db_url:
         raise click.UsageError("give --db or --url, not both")
