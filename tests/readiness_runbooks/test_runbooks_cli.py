@@ -21,6 +21,8 @@ from readiness.runbooks import (
 from .conftest import REPO_ROOT, monitor_env
 
 COMMITTED = REPO_ROOT / "runbooks"
+# Each of these runs `ops-monitor config --json` in a fresh interpreter: seconds, not milliseconds.
+SPAWNS_THE_MONITOR_CONFIG = pytest.mark.slow
 
 
 def fake_python(tmp_path: Path, script: str) -> str:
@@ -44,6 +46,7 @@ def readiness(*args: str) -> int:
     return main(list(args))
 
 
+@SPAWNS_THE_MONITOR_CONFIG
 def test_committed_runbooks_are_fresh(
     clean_monitor_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -57,6 +60,7 @@ def test_committed_runbooks_are_fresh(
     assert err == "3 runbooks are up to date\n"
 
 
+@SPAWNS_THE_MONITOR_CONFIG
 def test_check_fails_with_a_diff_after_the_cron_configuration_changes(
     clean_monitor_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -74,6 +78,7 @@ def test_check_fails_with_a_diff_after_the_cron_configuration_changes(
     assert "stale runbooks: runbooks/cron-monitoring.md " in err
 
 
+@SPAWNS_THE_MONITOR_CONFIG
 def test_an_invalid_cron_in_the_monitors_config_file_is_a_usage_error(
     tmp_path: Path, clean_monitor_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -91,6 +96,7 @@ def test_an_invalid_cron_in_the_monitors_config_file_is_a_usage_error(
     assert "Traceback" not in err
 
 
+@SPAWNS_THE_MONITOR_CONFIG
 def test_a_missing_runbook_fails_the_check_and_rendering_restores_it(
     tmp_path: Path, clean_monitor_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -114,6 +120,7 @@ def test_a_missing_runbook_fails_the_check_and_rendering_restores_it(
         assert (out / name).read_text() == (COMMITTED / name).read_text()
 
 
+@SPAWNS_THE_MONITOR_CONFIG
 def test_runbooks_say_what_the_monitor_is_configured_with(
     default_monitor_config: dict[str, Any],
 ) -> None:
