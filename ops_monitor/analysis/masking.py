@@ -54,8 +54,17 @@ _CLASSES: tuple[tuple[str, str], ...] = (
     ("digits", r"(?:[\w\-#@+]|\.(?=\w))*\d(?:[\w\-#@+]|\.(?=\w)|:(?=\d))*"),
 )
 _TOKEN_PATTERN = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _CLASSES))
-_BRACKETS = frozenset("[]()")
-_WHOLE_TOKEN = re.compile("|".join(f"(?:{regex})" for _, regex in _CLASSES))
+_SIMPLE_CORE = frozenset("[](){}<>\\")
+_WRAP_HEAD = "([{<"
+_WRAP_TAIL = ")]}>,;.:"
+_PATH_STARTS = ("/", "~/", "./", "../")
+_URL_OR_PATH = re.compile(rf"(?:{dict(_CLASSES)['url']})|(?:{dict(_CLASSES)['path']})")
+# `key=value` or `key:value` with a key of letters: the key is text, the value is looked at.
+_KEYED = re.compile(r"([A-Za-z_][A-Za-z_.\-]*[=:])(.+)")
+# A run of identifier characters holding a digit (numbers, ids, versions, addresses, times),
+# but not across `..`, which joins words to values in dotted leaders (`operation.....1`).
+_PLAIN_VARIABLE = re.compile(r"(?!.*\.\.)[\w.\-:/@#+%~$,]*\d[\w.\-:/@#+%~$,]*")
+_HOST_OR_EMAIL = re.compile(rf"(?:{dict(_CLASSES)['host']})|(?:{dict(_CLASSES)['email']})")
 _MAY_HOLD_VARIABLE = re.compile(r"[\d/\\@]|\.[a-z]")
 _QUOTED = re.compile(r"(?<![\w'\"\\])(?:\"[^\"\n]*\"|'[^'\n]*')(?![\w'\"])")
 _WILDCARD_RUN = re.compile(r"<\*>(?:[\s,;:]*<\*>)+")
@@ -82,7 +91,10 @@ _CACHE_SIZE = 200_000
 
 
 def _replace(match: re.Match[str]) -> str:
-    text = match.group(0)
+    return _variable(match.group(0))
+
+
+def _variable(text: str) -> str:
     # Keep the punctuation around a value (a trailing colon or comma, a leading `#`) so
     # `port 80:` and `port 81:` still share the literal `:`.
     start = len(text) - len(text.lstrip(".:#@+"))
@@ -93,23 +105,33 @@ def _replace(match: re.Match[str]) -> str:
 
 
 def mask_token(token: str) -> str:
-    """Mask one whitespace-free token."""
+    """Mask one whitespace-free token.
+
+    Most tokens take a cheap path: a number, a word with nothing variable-looking, or one value
+    (with a `key=` or `key:` kept) inside brackets and punctuation. Only odd mixtures go through
+    the full alternation of classes, which is much slower per token.
+    """
     if token.isdigit():
         return WILDCARD
     if _MAY_HOLD_VARIABLE.search(token) is None:
         return token
-    # The commonest variable is a plain number with punctuation around it: no regex needed.
-    core = token.rstrip(",;)]")
-    number = core.lstrip("(-")
-    if number.replace(".", "", 1).isdigit() and number[-1] != "." and core[0] in "(-0123456789":
-        head = "(" if core[0] == "(" else ""
-        return f"{head}{WILDCARD}{token[len(core) :]}"
-    # Next commonest: one value wrapped in brackets or punctuation, matched in one go.
-    inner = token.lstrip("([{<").rstrip(")]}>,;.:")
-    if inner and _WHOLE_TOKEN.fullmatch(inner) and not _BRACKETS.intersection(inner):
-        start = token.index(inner)
-        return f"{token[:start]}{WILDCARD}{token[start + len(inner) :]}"
-    return _TOKEN_PATTERN.sub(_replace, token)
+    start = len(token) - len(token.lstrip(_WRAP_HEAD))
+    end = len(token.rstrip(_WRAP_TAIL))
+    core = token[start:end]
+    if start >= end or not _SIMPLE_CORE.isdisjoint(core):
+        return _TOKEN_PATTERN.sub(_replace, token)  # nested brackets, Windows paths
+    return f"{token[:start]}{_mask_core(core)}{token[end:]}"
+
+
+def _mask_core(core: str) -> str:
+    if "://" in core or core.startswith(_PATH_STARTS):
+        return WILDCARD if _URL_OR_PATH.fullmatch(core) else _TOKEN_PATTERN.sub(_replace, core)
+    keyed = _KEYED.fullmatch(core)
+    if keyed is not None:
+        return f"{keyed.group(1)}{_mask_core(keyed.group(2))}"
+    if _PLAIN_VARIABLE.fullmatch(core) or _HOST_OR_EMAIL.fullmatch(core):
+        return _variable(core)
+    return _TOKEN_PATTERN.sub(_replace, core)
 
 
 def clear_cache() -> None:

@@ -37,7 +37,7 @@ def test_a_file_gets_one_json_object_per_line_in_order(tmp_path: Path) -> None:
     objects = _objects(done.stdout)
     assert [o["template"] for o in objects] == [
         "user <*> logged in from <*>",
-        "disk <*> is <*>% full",
+        "disk <*> is <*> full",
     ] * 3 + ["user <*> logged in from <*>"]
     assert objects[0]["template_id"] == objects[2]["template_id"]
     assert objects[0]["template_id"] != objects[1]["template_id"]
