@@ -6,6 +6,7 @@ other tools parse it, so fields are only ever added.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -17,10 +18,10 @@ from checks import baseline as baseline_file
 from checks.cache import Cache, default_directory
 from checks.cli_support import UserError
 from checks.config import Config, load
-from checks.engine import analyse
+from checks.engine import analyse, snapshot_key
 from checks.files import discover, restrict
 from checks.model import Finding, Severity
-from checks.registry import Rule, get_rule, rules
+from checks.registry import Rule, get_rule, rule_ids, rules
 from checks.suppression import apply as apply_suppressions
 
 JSON_VERSION = 1
@@ -34,8 +35,14 @@ class AuditResult:
     summary: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     root: Path = field(default_factory=Path)
-    rules: list[Rule] = field(default_factory=list)
+    rule_ids: list[str] = field(default_factory=list)
     fail_on: Severity = Severity.WARNING
+
+    @property
+    def rules(self) -> list[Rule]:
+        """The rules that ran (imported on demand: a warm run that reuses a snapshot of the
+        previous result never loads them)."""
+        return [rule for rule in rules() if rule.id in self.rule_ids]
 
     @property
     def failed(self) -> bool:
@@ -61,18 +68,16 @@ class AuditResult:
         }
 
 
-def select_rules(config: Config, select: Sequence[str] | None) -> list[Rule]:
-    """The rules to run: `select` (or the config's) minus the config's ignored ones."""
+def select_rules(config: Config, select: Sequence[str] | None) -> list[str]:
+    """The rule ids to run: `select` (or the config's) minus the config's ignored ones."""
+    known = rule_ids()
     wanted = list(select) if select else config.select
-    if wanted is None:
-        chosen = rules()
-    else:
-        unknown = [rule_id for rule_id in wanted if get_rule(rule_id) is None]
+    if wanted is not None:
+        unknown = [rule_id for rule_id in wanted if rule_id not in known]
         if unknown:
-            known = ", ".join(rule.id for rule in rules())
-            raise UserError(f"--select: unknown rule(s) {', '.join(unknown)} (known: {known})")
-        chosen = [rule for rule in rules() if rule.id in wanted]
-    return [rule for rule in chosen if rule.id not in config.ignore]
+            listed = ", ".join(known)
+            raise UserError(f"--select: unknown rule(s) {', '.join(unknown)} (known: {listed})")
+    return [r for r in known if (wanted is None or r in wanted) and r not in config.ignore]
 
 
 def audit(
@@ -94,13 +99,19 @@ def audit(
     files = discover(root, config.excludes)
     targets = restrict(files, root, [Path(p) for p in paths])
     cache = Cache((cache_dir or default_directory(root)) if use_cache else None, root)
-    cache.load()
-    selected = [(rule, config.options_for(rule)) for rule in chosen]
-    analysis = analyse(root, files, targets, selected, cache)
-    if not paths:
-        cache.prune(set(files))
-    cache.save()
-    ran = {rule.id for rule in chosen}
+    key = snapshot_key(root, files, targets, chosen, config) if use_cache else None
+    scope = hashlib.sha256("\0".join([*chosen, "", *targets]).encode()).hexdigest()
+    analysis = cache.load_snapshot(key, scope) if key is not None else None
+    if analysis is None:
+        cache.load()
+        selected = [(rule, config.options_for(rule)) for rule in map(_rule, chosen)]
+        analysis = analyse(root, files, targets, selected, cache)
+        if not paths:
+            cache.prune(set(files))
+        cache.save()
+        if key is not None:
+            cache.save_snapshot(key, scope, analysis)
+    ran = set(chosen)
     findings, suppressed = apply_suppressions(analysis.findings, analysis.directives, ran)
     baselined = 0
     if baseline is not None:
@@ -118,7 +129,7 @@ def audit(
         "files": analysis.files,
         "analysed": analysis.analysed,
         "cached": analysis.cached,
-        "rules": [rule.id for rule in chosen],
+        "rules": chosen,
         "findings": len(findings),
         "by_severity": dict(Counter(f.severity.value for f in findings)),
         "by_rule": dict(Counter(f.rule for f in findings)),
@@ -129,6 +140,13 @@ def audit(
         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
     }
     return AuditResult(findings, summary, analysis.notes, root, chosen, config.fail_on)
+
+
+def _rule(rule_id: str) -> Rule:
+    rule = get_rule(rule_id)
+    if rule is None:  # pragma: no cover - ids come from the registry
+        raise UserError(f"unknown rule {rule_id}")
+    return rule
 
 
 def _on_changed(finding: Finding, lines: set[int] | None) -> bool:

@@ -13,17 +13,21 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checks import __version__
+
+if TYPE_CHECKING:
+    from checks.engine import Analysis
 
 FORMAT = 1
 # A file modified less than this long before we stat it may be modified again within the same
 # mtime tick; its stat shortcut is not recorded, so the next run hashes it.
 RACY_SECONDS = 2.0
+# Whole-run results kept (one per set of targets and rules: the full audit, pre-commit runs).
+KEEP_SNAPSHOTS = 16
 
 Entry = dict[str, Any]
 
@@ -46,6 +50,45 @@ class Cache:
         self.path = directory / f"index-{key[:16]}.json" if directory is not None else None
         self.entries: dict[str, Entry] = {}
         self.changed = False
+        self._root_key = key
+
+    def _snapshot_path(self, scope: str) -> Path | None:
+        if self.directory is None:
+            return None
+        return self.directory / f"run-{self._root_key[:8]}-{scope[:12]}.json"
+
+    def load_snapshot(self, key: str, scope: str) -> Analysis | None:
+        """The whole previous result for this scope (targets and rules), if nothing it
+        depended on has changed since."""
+        path = self._snapshot_path(scope)
+        if path is None:
+            return None
+        try:
+            with path.open("rb") as stream:
+                document = json.load(stream)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(document, dict) or document.get("key") != key:
+            return None
+        from checks.engine import Analysis
+
+        try:
+            return Analysis.from_dict(document["analysis"])
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+
+    def save_snapshot(self, key: str, scope: str, analysis: Analysis) -> None:
+        path = self._snapshot_path(scope)
+        if path is None:
+            return
+        self._write(path, {"key": key, "analysis": analysis.to_dict()})
+        try:
+            runs = sorted(path.parent.glob("run-*.json"), key=lambda p: p.stat().st_mtime_ns)
+        except OSError:
+            return
+        for stale in runs[:-KEEP_SNAPSHOTS]:
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
     def load(self) -> None:
         if self.path is None:
@@ -81,20 +124,26 @@ class Cache:
             self.changed = True
 
     def save(self) -> None:
-        if self.path is None or self.directory is None or not self.changed:
+        if self.path is None or not self.changed:
             return
+        self._write(self.path, {"format": FORMAT, "files": self.entries})
+
+    def _write(self, path: Path, document: dict[str, Any]) -> None:
+        """Write a complete temporary file, then rename it over `path` (atomic on POSIX)."""
+        import tempfile
+
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            ignore = self.directory / ".gitignore"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ignore = path.parent / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("*\n", encoding="utf-8")
-            handle, temporary = tempfile.mkstemp(prefix=".index-", dir=self.directory)
+            handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         except OSError:
             return  # a read-only checkout still audits, it just does not remember
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump({"format": FORMAT, "files": self.entries}, stream, separators=(",", ":"))
-            Path(temporary).replace(self.path)
+                json.dump(document, stream, separators=(",", ":"))
+            Path(temporary).replace(path)
         except OSError:
             with contextlib.suppress(OSError):
                 Path(temporary).unlink()

@@ -10,13 +10,12 @@ import os
 import re
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from checks.cache import Cache, Entry, content_hash
+from checks.cache import RACY_SECONDS, Cache, Entry, content_hash
 from checks.model import Finding
 from checks.registry import Rule, get_rule
 from checks.repository import Repository
@@ -49,6 +48,74 @@ class Analysis:
     files: int = 0
     analysed: int = 0
     cached: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "findings": [f.to_dict() for f in self.findings],
+            "directives": {p: [d.to_list() for d in ds] for p, ds in self.directives.items()},
+            "notes": self.notes,
+            "files": self.files,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Analysis:
+        """A stored result, as a run that analysed nothing and reused everything."""
+        return cls(
+            findings=[Finding.from_dict(f) for f in data["findings"]],
+            directives={
+                p: [Directive.from_list(d) for d in ds] for p, ds in data["directives"].items()
+            },
+            notes=list(data["notes"]),
+            files=int(data["files"]),
+            analysed=0,
+            cached=int(data["files"]),
+        )
+
+
+@lru_cache(maxsize=1)
+def _code_stamp() -> bytes:
+    """Sizes and mtimes of this package's modules: editing a rule invalidates snapshots even
+    when nobody bumped its VERSION."""
+    package = Path(__file__).parent
+    stamps = []
+    for directory in (package, package / "rules", package / "output"):
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.endswith(".py"):
+                    stat = entry.stat()
+                    stamps.append(f"{entry.path}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "\n".join(sorted(stamps)).encode("utf-8")
+
+
+def snapshot_key(
+    root: Path, files: Sequence[str], targets: Sequence[str], rule_ids: Sequence[str], config: Any
+) -> str | None:
+    """A digest of everything a run's result depends on: the tool, the rules and their config,
+    the targets, and the size and mtime of every discovered file (repo rules may read any of
+    them). None when a file changed too recently for its mtime to be trusted."""
+    from checks import __version__
+
+    digest = hashlib.sha256(_code_stamp())
+    settings = (__version__, list(rule_ids), config.ignore, config.rule_options, config.excludes)
+    digest.update(repr(settings).encode("utf-8"))
+    if config.source is not None:
+        source = Path(config.source).stat()
+        digest.update(f"{config.source}:{source.st_size}:{source.st_mtime_ns}".encode())
+    digest.update("\0".join(targets).encode("utf-8", errors="surrogateescape"))
+    limit = (time.time() - RACY_SECONDS) * 1e9
+    base = str(root) + os.sep
+    parts = []
+    for path in files:
+        try:
+            stat = os.stat(base + path)  # noqa: PTH116 - thousands of Path objects cost real time
+        except OSError:
+            parts.append(f"{path}\0-\n")
+            continue
+        if stat.st_mtime_ns > limit:
+            return None
+        parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n")
+    digest.update("".join(parts).encode("utf-8", errors="surrogateescape"))
+    return digest.hexdigest()
 
 
 def job_key(rule: Rule, options: Any) -> str:
@@ -137,6 +204,7 @@ def _analyse_all(
     if workers <= 1 or len(todo) < PARALLEL_THRESHOLD:
         return _analyse_chunk(root, todo)
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     size = max(8, len(todo) // (workers * 8))
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
@@ -223,7 +291,14 @@ def analyse(
 def _facts_store(root: Path, repo_sources: dict[str, SourceFile], cache: Cache) -> Any:
     """`Repository.extract`: per-file facts of context files, cached by content hash."""
 
+    memo: dict[tuple[str, str], Any] = {}
+
     def store(path: str, key: str, extractor: Any) -> Any:
+        if (path, key) not in memo:
+            memo[path, key] = compute(path, key, extractor)
+        return memo[path, key]
+
+    def compute(path: str, key: str, extractor: Any) -> Any:
         absolute = root / path
         try:
             stat = absolute.stat()

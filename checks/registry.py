@@ -120,6 +120,8 @@ def load_rule(module_name: str) -> Rule:
         raise TypeError(f"rule module {module_name} lacks {', '.join(parts)}")
     if not (isinstance(module.Options, type) and is_dataclass(module.Options)):
         raise TypeError(f"rule module {module_name}: Options must be a dataclass")
+    if module_name.rsplit(".", 1)[-1].replace("_", "-") != module.ID:
+        raise TypeError(f"rule module {module_name}: its name must be its ID {module.ID!r}")
     return Rule(
         id=module.ID,
         title=module.TITLE,
@@ -143,7 +145,8 @@ def rules() -> list[Rule]:
 
 
 def rule_ids() -> list[str]:
-    return [rule.id for rule in _all_rules()]
+    """Every registered rule id, without importing a rule (module name = id, '_' for '-')."""
+    return [name.rsplit(".", 1)[-1].replace("_", "-") for name in RULE_MODULES]
 
 
 def get_rule(rule_id: str) -> Rule | None:

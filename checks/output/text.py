@@ -42,32 +42,45 @@ def _summary(result: AuditResult) -> str:
     return f"{total} {noun}{detail} in {files} files ({cached} cached){tail}"
 
 
-def render(result: AuditResult, color: bool = False) -> str:
-    from rich.console import Console
-    from rich.markup import escape
+Segment = tuple[str, str]  # (text, rich style; "" for none)
 
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer, force_terminal=color, no_color=not color, width=200, highlight=False
-    )
+
+def _lines(result: AuditResult) -> list[list[Segment]]:
+    lines: list[list[Segment]] = []
     sources: dict[str, list[str]] = {}
     for path, group in groupby(result.findings, key=lambda f: f.path):
-        console.print(f"[bold underline]{escape(path)}[/]")
+        lines.append([(path, "bold underline")])
         for f in group:
             style = _STYLES[f.severity]
-            console.print(
-                f"  {f.line}:{f.column}  [{style}]{f.severity.value}[/]  {escape(f.message)}"
-                f"  [dim]\\[{f.rule}][/]"
+            lines.append(
+                [
+                    (f"  {f.line}:{f.column}  ", ""),
+                    (f.severity.value, style),
+                    (f"  {f.message}  ", ""),
+                    (f"[{f.rule}]", "dim"),
+                ]
             )
             line = _source_line(result, f, sources).rstrip().expandtabs(1)
             if line:
                 gutter = f"{f.line:>6} | "
-                console.print(f"[dim]{gutter}[/]{escape(line)}")
+                lines.append([(gutter, "dim"), (line, "")])
                 caret = " " * (len(gutter) - 2) + "| " + " " * (f.column - 1)
-                console.print(f"[dim]{caret}[/][{style}]^[/]")
-        console.print()
-    for note in result.notes:
-        console.print(f"[dim]note: {escape(note)}[/]")
-    style = "bold red" if result.failed else "bold green"
-    console.print(f"[{style}]{escape(_summary(result))}[/]")
+                lines.append([(caret, "dim"), ("^", style)])
+        lines.append([])
+    lines.extend([(f"note: {note}", "dim")] for note in result.notes)
+    lines.append([(_summary(result), "bold red" if result.failed else "bold green")])
+    return lines
+
+
+def render(result: AuditResult, color: bool = False) -> str:
+    lines = _lines(result)
+    if not color:  # plain text needs no rich: pre-commit and CI logs stay fast to produce
+        return "".join("".join(text for text, _ in line) + "\n" for line in lines)
+    from rich.console import Console
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=200, highlight=False)
+    for line in lines:
+        console.print(Text.assemble(*line), soft_wrap=True)
     return buffer.getvalue()

@@ -227,3 +227,13 @@ def test_python_dash_m_checks_on_the_example_finds_exactly_its_blockers(tmp_path
     document = json.loads(completed.stdout)
     assert completed.returncode == 1
     assert sorted((f["rule"], f["path"], f["line"]) for f in document["findings"]) == planted
+
+
+def test_text_in_colour_for_a_terminal(dirty: Path) -> None:
+    from checks.api import audit
+    from checks.output.text import render
+
+    coloured = render(audit(dirty), color=True)
+
+    assert "\x1b[" in coloured
+    assert "DB_OPS used directly" in coloured

@@ -193,3 +193,40 @@ def test_cache_entries_of_deleted_files_are_pruned(make_repo: MakeRepo, tmp_path
     cache = Cache(tmp_path / "cache", root)
     cache.load()
     assert sorted(cache.entries) == ["apps/a/index.ts"]
+
+
+def _age(root: Path, seconds: int = 60) -> None:
+    """Push every file's mtime into the past, as for a checkout that is not being edited."""
+    for path in root.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            stat = path.stat()
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - seconds * 1_000_000_000))
+
+
+def test_an_unchanged_tree_reuses_the_whole_previous_result(make_repo: MakeRepo) -> None:
+    root = make_repo({"apps/a/index.ts": USE, "apps/a/ok.ts": CLEAN, "package.json": "{}"})
+    _age(root)
+    first = audit(root)
+
+    again = audit(root)
+    write_files(root, {"apps/a/ok.ts": CLEAN + "env.DB_OPS;\n"})
+    _age(root, 30)
+    changed = audit(root)
+
+    assert again.findings == first.findings
+    assert (again.summary["analysed"], again.summary["cached"]) == (0, 3)
+    assert changed.summary["analysed"] == 1
+    assert [(f.path, f.line) for f in changed.findings] == [
+        ("apps/a/index.ts", 1),
+        ("apps/a/ok.ts", 2),
+    ]
+
+
+def test_a_damaged_snapshot_is_ignored(make_repo: MakeRepo, tmp_path: Path) -> None:
+    root = make_repo({"apps/a/index.ts": USE})
+    _age(root)
+    audit(root)
+    for snapshot in (tmp_path / "cache").glob("run-*.json"):
+        snapshot.write_text('{"key": "x"', encoding="utf-8")
+
+    assert paths(root) == [("apps/a/index.ts", 1)]
