@@ -98,9 +98,7 @@ def _py_block(i: int, k: int) -> list[str]:
     ]
 
 
-def _source(
-    i: int, lines: int, plant: str | None, decoy: bool, python: bool, typed: bool
-) -> str:
+def _source(i: int, lines: int, plant: str | None, decoy: bool, python: bool, typed: bool) -> str:
     if python:
         out = ["import json", "", ""]
         k = 0
@@ -164,7 +162,8 @@ def generate(root: Path, files: int, lines: int) -> int:
     owner = root / "orchestrator" / "worker"
     owner.mkdir(parents=True)
     (owner / "index.ts").write_text(
-        "export default { async fetch(r: Request, env: Env) { return env.DB_OPS.prepare('1'); } };\n",
+        "export default {\n  async fetch(r: Request, env: Env) {\n"
+        "    return env.DB_OPS.prepare('1');\n  },\n};\n",
         encoding="utf-8",
     )
     (root / "orchestrator" / "package.json").write_text('{"name": "orchestrator"}', "utf-8")
@@ -232,9 +231,8 @@ def main() -> int:
         shutil.rmtree(root)
     root.mkdir(parents=True)
     planted = generate(root, args.files, args.lines)
-    total_lines = sum(
-        p.read_bytes().count(b"\n") for p in root.rglob("*") if p.is_file() and ".git" not in p.parts
-    )
+    sources = [p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts]
+    total_lines = sum(p.read_bytes().count(b"\n") for p in sources)
     print(f"tree: {args.files} source files, {total_lines} lines, planted db-ops-access: {planted}")
 
     cache = workdir / "cache"
