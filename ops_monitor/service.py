@@ -74,6 +74,7 @@ class OpsMonitorService:
         malformed_samples: int = 10,
     ) -> None:
         self.store = store
+        store.migrate()  # every entry point (serve, scheduler, CLI) gets an up-to-date schema
         self.on_scan_completed = on_scan_completed
         self.clock = clock
         self.retention = timedelta(days=retention_days)
