@@ -149,14 +149,14 @@ def generate(root: Path, files: int, lines: int) -> int:
         text = _source(n, lines, plant, n % 10 == 1, python, suffix == ".ts")
         path.write_text(text, encoding="utf-8")
     for a in range(APPS):
-        app = root / f"apps/app{a:02d}"
-        (app / "worker").mkdir(parents=True, exist_ok=True)
-        (app / "worker" / "util.ts").write_text(
+        app_dir = root / f"apps/app{a:02d}"
+        (app_dir / "worker").mkdir(parents=True, exist_ok=True)
+        (app_dir / "worker" / "util.ts").write_text(
             "export const helper = (n: number): number => n + 1;\n", encoding="utf-8"
         )
         package = {"name": f"app{a}", "dependencies": {"zod": "^3", "drizzle-orm": "^0.30"}}
-        (app / "package.json").write_text(json.dumps(package), encoding="utf-8")
-        (app / "wrangler.toml").write_text(
+        (app_dir / "package.json").write_text(json.dumps(package), encoding="utf-8")
+        (app_dir / "wrangler.toml").write_text(
             f'name = "app{a}"\n[[d1_databases]]\nbinding = "DB_APP"\n', encoding="utf-8"
         )
     owner = root / "orchestrator" / "worker"

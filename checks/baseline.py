@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +25,8 @@ def write(path: Path, findings: Iterable[Finding]) -> None:
         for f in sorted(findings, key=Finding.sort_key)
     ]
     text = json.dumps({"version": FORMAT, "findings": records}, indent=2) + "\n"
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".baseline-", dir=path.parent)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:

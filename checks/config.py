@@ -17,7 +17,6 @@ setting that silently does nothing.
 
 from __future__ import annotations
 
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field, fields
@@ -165,6 +164,8 @@ def _section_of(path: Path) -> Any:
     except OSError as error:
         raise UserError(f"{where}: cannot read: {error.strerror}") from None
     if path.suffix == ".toml":
+        import tomllib
+
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
