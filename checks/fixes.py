@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from checks.api import AuditResult
 from checks.config import load
 from checks.files import discover
 from checks.repository import Repository
 
 
-def apply_fixes(result: AuditResult, config_path: object = None) -> list[str]:
+def apply_fixes(result: AuditResult, config_file: Path | None = None) -> list[str]:
     """Fix what can be fixed safely; returns the paths that changed."""
     fixable = {rule.id: rule for rule in result.rules if rule.fix is not None}
     wanted = [f for f in result.findings if f.rule in fixable]
     if not wanted:
         return []
-    config = load(result.root, config_path if isinstance(config_path, type(result.root)) else None)
+    config = load(result.root, config_file)
     files = discover(result.root, config.excludes)
     repo = Repository(result.root, files, files)
     changed: list[str] = []
