@@ -49,18 +49,12 @@ class BadRequest(Exception):
 
 def describe_validation(errors: Sequence[Any]) -> str:
     """`scope: Input should be 'full' or 'incremental'`: the first problem, naming its field."""
-    if not errors:
-        return "invalid request"
     first = errors[0]
-    location = [str(part) for part in first.get("loc", ())]
-    if location and location[0] in {"body", "query", "path", "header"}:
-        kind, field = location[0], ".".join(location[1:])
-        name = field if kind == "body" else f"{kind} parameter {field}"
-        name = name or kind
-    else:
-        name = ".".join(location) or "request"
+    kind, *path = [str(part) for part in first["loc"]]  # body, query, path or header first
+    field = ".".join(path)
+    name = (field or "body") if kind == "body" else f"{kind} parameter {field}"
     extra = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{name}: {first.get('msg', 'invalid value')}{extra}"
+    return f"{name}: {first['msg']}{extra}"
 
 
 def _error(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -11,7 +12,12 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from ops_monitor.client import MonitorBusy, MonitorError, OpsMonitorClient
+from ops_monitor.client import (
+    AsyncOpsMonitorClient,
+    MonitorBusy,
+    MonitorError,
+    OpsMonitorClient,
+)
 
 from .live_monitor import RunningMonitor, postgres_schema, records, running_monitor
 
@@ -147,3 +153,29 @@ def test_a_push_over_the_limit_is_a_413_and_stores_nothing(tmp_path: Path) -> No
 
     assert refused.value.status == 413
     assert result.logs_processed == 0
+
+
+def test_the_async_client_does_everything_the_sync_one_does(monitor: RunningMonitor) -> None:
+    async def session() -> tuple[list[int], int, str, list[int], int]:
+        async with AsyncOpsMonitorClient(monitor.server.url) as client:
+            pushed = await client.push_logs(records("async", 6))
+            scan = await client.scan("full")
+            (issue,) = [i for i in await client.open_issues(limit=10) if "async" in i.title]
+            resolved = await client.resolve_issue(issue.id, "done")
+            scans = [s.id for s in await client.recent_scans(limit=5)]
+            with pytest.raises(MonitorError) as no_cron:  # this app was built without it
+                await client.cron_status()
+            return (
+                [pushed.accepted, scan.logs_processed],
+                issue.id,
+                resolved.status,
+                scans,
+                (no_cron.value.status),
+            )
+
+    counts, _, status, scans, missing = asyncio.run(session())
+
+    assert counts == [6, 6]
+    assert status == "resolved"
+    assert len(scans) == 1
+    assert missing == 404

@@ -60,6 +60,14 @@ def test_an_invalid_scan_body_is_a_400_naming_the_field(
     assert routes.service.calls == []
 
 
+def test_a_missing_body_is_a_400_and_further_problems_are_counted(routes: RouteHarness) -> None:
+    missing = routes.client.post("/api/ops/scan")
+    several = routes.client.get("/api/ops/issues", params={"limit": 0, "offset": -1})
+
+    assert (missing.status_code, missing.json()["error"]) == (400, "body: Field required")
+    assert several.json()["error"].endswith("(and 1 more)")
+
+
 def test_a_body_that_is_not_json_is_a_400(routes: RouteHarness) -> None:
     response = routes.client.post(
         "/api/ops/scan", content=b"{scope", headers={"Content-Type": "application/json"}
@@ -181,6 +189,7 @@ def test_metrics_are_served_in_the_prometheus_format(routes: RouteHarness) -> No
 
 def test_the_openapi_schema_documents_400_instead_of_422(routes: RouteHarness) -> None:
     schema = routes.client.get("/openapi.json").json()
+    assert routes.client.get("/openapi.json").json() == schema  # built once, then served
 
     scan = schema["paths"]["/api/ops/scan"]["post"]["responses"]
     assert set(scan) == {"200", "400", "401", "409", "500"}

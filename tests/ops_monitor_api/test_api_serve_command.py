@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 
 from ops_monitor.cli import main
-from ops_monitor.client import MonitorError, OpsMonitorClient, RetryPolicy
-from ops_monitor.commands.serve import is_loopback, load_settings
+from ops_monitor.client import Health, MonitorError, MonitorUnavailable, OpsMonitorClient
+from ops_monitor.commands.serve import build_app, is_loopback, load_settings
+from ops_monitor.config import Settings
+
+from .live_server import live_server
 
 
 @pytest.mark.parametrize(
@@ -90,6 +93,17 @@ def free_port() -> int:
         return port
 
 
+def wait_until_up(client: OpsMonitorClient, server: subprocess.Popen[bytes]) -> Health:
+    deadline = time.monotonic() + 60  # a loaded machine starts Python slowly
+    while True:
+        try:
+            return client.health()
+        except MonitorUnavailable:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @pytest.mark.slow  # a real process: interpreter start, imports, migrations, scheduler catch-up
 def test_serve_runs_the_api_with_the_cron_route_and_a_token(tmp_path: Path) -> None:
     port = free_port()
@@ -116,9 +130,8 @@ def test_serve_runs_the_api_with_the_cron_route_and_a_token(tmp_path: Path) -> N
         with OpsMonitorClient(
             f"http://127.0.0.1:{port}",
             token="s3cret",
-            retry=RetryPolicy(attempts=60, base_delay=0.1, max_delay=0.2),
         ) as ok:
-            assert ok.health().status == "ok"
+            assert wait_until_up(ok, server).status == "ok"
             schedules = {s.name: s for s in ok.cron_status()}
             pushed = ok.push_logs([{"timestamp": time.time(), "message": "boot", "level": "info"}])
         with (
@@ -135,3 +148,14 @@ def test_serve_runs_the_api_with_the_cron_route_and_a_token(tmp_path: Path) -> N
     assert pushed.accepted == 1
     assert refused.value.status == 401
     assert b"Traceback" not in stderr
+
+
+def test_the_served_app_reports_cron_health_from_the_configured_schedules(tmp_path: Path) -> None:
+    settings = Settings(
+        db_url=f"sqlite:///{tmp_path / 'ops.db'}",
+        schedules={"full": "30 3 * * *", "incremental": "*/15 * * * *"},
+    )
+    with live_server(build_app(settings)) as server, OpsMonitorClient(server.url) as client:
+        schedules = {s.name: s.expression for s in client.cron_status()}
+
+    assert schedules == {"full": "30 3 * * *", "incremental": "*/15 * * * *"}
