@@ -118,19 +118,25 @@ def mask_token(token: str) -> str:
     start = len(token) - len(token.lstrip(_WRAP_HEAD))
     end = len(token.rstrip(_WRAP_TAIL))
     core = token[start:end]
+    if core.isdigit():
+        return f"{token[:start]}{WILDCARD}{token[end:]}"
     if start >= end or not _SIMPLE_CORE.isdisjoint(core):
         return _TOKEN_PATTERN.sub(_replace, token)  # nested brackets, Windows paths
     return f"{token[:start]}{_mask_core(core)}{token[end:]}"
 
 
 def _mask_core(core: str) -> str:
-    if "://" in core or core.startswith(_PATH_STARTS):
+    if "://" in core:
         return WILDCARD if _URL_OR_PATH.fullmatch(core) else _TOKEN_PATTERN.sub(_replace, core)
-    keyed = _KEYED.fullmatch(core)
+    keyed = _KEYED.fullmatch(core) if ("=" in core or ":" in core) else None
     if keyed is not None:
         return f"{keyed.group(1)}{_mask_core(keyed.group(2))}"
-    if _PLAIN_VARIABLE.fullmatch(core) or _HOST_OR_EMAIL.fullmatch(core):
-        return _variable(core)
+    if _PLAIN_VARIABLE.fullmatch(core):
+        return WILDCARD if core[0].isalnum() and core[-1].isalnum() else _variable(core)
+    if core.startswith(_PATH_STARTS):
+        return WILDCARD if _URL_OR_PATH.fullmatch(core) else _TOKEN_PATTERN.sub(_replace, core)
+    if _HOST_OR_EMAIL.fullmatch(core):
+        return WILDCARD
     return _TOKEN_PATTERN.sub(_replace, core)
 
 
