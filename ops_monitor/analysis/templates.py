@@ -1,29 +1,39 @@
 """Mine log templates: mask variables, then cluster what remains.
 
 `TemplateMiner.match(message)` adds a message and returns its template (`<*>` for variables)
-and a template id. The design, and why:
+and a template id; `label_all(messages)` learns from a whole stream first and then labels every
+message with its final template, in order. The design, and why:
 
 * Masking (`masking.mask`) is a pure function of one message, so most variables (numbers, ids,
-  addresses, paths, host names, quoted values, dates) vanish before clustering, whatever order
-  the messages arrive in. Messages with the same masked text always share a template.
+  addresses, paths, host names, quoted values, dates, sizes) vanish before clustering, whatever
+  order the messages arrive in. Messages with the same masked text always share a template.
 * What masking leaves are words. A differing word is taken for a constant (`failure` and
-  `failures`, `bytes` and `values` tell events apart) until it proves to be a variable: when
-  templates of the same length agree everywhere but at one position and that position has shown
-  `variable_after` distinct values, they merge and the position becomes `<*>` (user names, states
-  with many values). Templates that only differ by how many variable tokens they carry (a list,
-  a multi-word value) are merged too. Messages are first routed by token count, so a new message
-  is compared with few templates, and an exact-text cache makes repeated shapes cost one lookup.
+  `failures`, `bytes` and `values` tell events apart) until it proves to be a variable:
+  - templates of the same length that agree everywhere but at one position merge once that
+    position has shown `variable_after` distinct values (user names, states with many values);
+    several positions varying together need that many combinations per position;
+  - a template with a masked value where others hold a word takes them in (`user bob7` shows
+    that `user alice` has a variable there);
+  - when many templates crowd on the same leading word, positions where many of them differ
+    become variables (a stream with several free words per message must not grow one template
+    per message);
+  - templates that only differ by how many variable tokens they carry (a list) are one.
+  No merge may leave less than a third of a template as text, so short messages do not collapse
+  into `<*> <*>`.
+* Lookups stay cheap: exact repeats of a message or of a masked text cost one dictionary lookup;
+  otherwise only templates of the same length anchored on one of the message's words are tried.
 * Template ids come from content, never from counters or Python's randomised `hash`: an id is a
   SHA-1 of the masked text that created the template. When templates merge, the oldest one's id
   survives and the others become aliases of it (`resolve(id)`), so the same input in the same
   order gives the same ids in every process.
 
 Stable fingerprints across scans: a caller that files issues persists the miner with `to_json()`
-and restores it with `from_json()` before every scan, incremental or full. A message seen before
-maps to the template it had, and an id issued before resolves to its surviving id, whichever
-scan reads it again, so incremental and full scans converge to the same ids. When no state can be
-kept, `masking.canonical(message)` is an order-independent fingerprint of one message alone (it
-cannot merge word variables, which need to see several messages).
+and restores it with `from_json()` before every scan, incremental or full, and files issues
+under `resolve(template_id)`. A message seen before maps to the template it had, and an id issued
+before resolves to its surviving id, whichever scan reads it again, so incremental and full scans
+converge to the same ids. When no state can be kept, `masking.canonical(message)` is an
+order-independent fingerprint of one message alone (it cannot merge word variables, which need
+to see several messages).
 """
 
 from __future__ import annotations
