@@ -1,24 +1,23 @@
 """Turn a pushed body (a JSON array, or NDJSON) into log records, counting what does not parse.
 
-A pushed record is an object with `message` and `timestamp` (ISO 8601, or a Unix epoch in seconds
-or milliseconds), and optionally `source`, `level` and `attributes`. A bad record is counted and a
-few are kept as samples; it never rejects the batch, so one broken producer line costs one line.
+A pushed record is read exactly like a line of a JSON-lines file (`ops_monitor.ingest`): a
+`message` and a `timestamp` (ISO 8601, or a Unix epoch in seconds or milliseconds) under their
+common spellings, optionally `source`, `level` and `attributes`. A bad record is counted and a few
+are kept as samples; it never rejects the batch, so one broken producer line costs one line.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from ops_monitor.ingest.malformed import MalformedLines
+from ops_monitor.ingest.normalise import BadRecord, record_from_object
 from ops_monitor.models import LogRecord
 
 MAX_SAMPLES = 5
 DEFAULT_SOURCE = "http"
-DEFAULT_LEVEL = "info"
-_EPOCH_MS_THRESHOLD = 10**11  # larger numbers are milliseconds (10**11 s is in the year 5138)
 
 
 class NotAnArray(ValueError):
@@ -31,51 +30,16 @@ class Batch:
     malformed: MalformedLines = field(default_factory=lambda: MalformedLines(keep=MAX_SAMPLES))
 
 
-def _timestamp(value: Any) -> datetime:
-    if isinstance(value, bool):
-        raise TypeError("timestamp must be a string or a number")
-    if isinstance(value, int | float):
-        seconds = value / 1000 if abs(value) >= _EPOCH_MS_THRESHOLD else value
-        return datetime.fromtimestamp(seconds, UTC)
-    if isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    raise TypeError("timestamp must be a string or a number")
-
-
 def to_record(item: Any) -> LogRecord:
-    """One pushed object as a `LogRecord`; raises `ValueError`/`TypeError` naming the field."""
-    if not isinstance(item, dict):
-        raise TypeError("record must be a JSON object")
-    message = item.get("message")
-    if not isinstance(message, str):
-        raise TypeError("message must be a string")
-    if "timestamp" not in item:
-        raise ValueError("timestamp is missing")
-    source = item.get("source", DEFAULT_SOURCE)
-    level = item.get("level", DEFAULT_LEVEL)
-    attributes = item.get("attributes", {})
-    if not isinstance(source, str) or not isinstance(level, str):
-        raise TypeError("source and level must be strings")
-    if not isinstance(attributes, dict):
-        raise TypeError("attributes must be an object")
-    try:
-        timestamp = _timestamp(item["timestamp"])
-    except (ValueError, OverflowError, OSError) as error:
-        raise ValueError(f"timestamp is not a date: {error}") from error
-    return LogRecord(  # validating is cheaper than model_construct here
-        timestamp=timestamp,
-        source=source,
-        level=level.lower(),
-        message=message,
-        attributes=attributes,
-    )
+    """One pushed object as a `LogRecord`, read exactly as a JSON-lines file would be (the same
+    key spellings, levels and clocks); raises `BadRecord` naming the field."""
+    return record_from_object(item, DEFAULT_SOURCE)
 
 
 def _add(batch: Batch, number: int, item: Any, raw: bytes | None = None) -> None:
     try:
         batch.records.append(to_record(item))
-    except (TypeError, ValueError) as error:
+    except BadRecord as error:
         text = raw.decode("utf-8", errors="replace") if raw is not None else json.dumps(item)
         batch.malformed.add(number, str(error), text)
 
