@@ -293,3 +293,32 @@ def test_one_scan_at_a_time_across_store_instances(store: Store, db_url: str) ->
     assert running is not None
     assert busy.value.running_scan_id == running
     assert second.run_scan("incremental").status == "completed"
+
+
+def test_time_and_level_filters_and_last_scan_lookups(service: OpsMonitorService) -> None:
+    service.ingest(
+        records("api", 4, at=NOW - timedelta(hours=5))
+        + records("api", 3, level="info", message="ok {i}", at=NOW - timedelta(hours=1))
+    )
+    window = ScanFilters(since=NOW - timedelta(hours=2), until=NOW, levels=["INFO"])
+
+    windowed = service.run_scan("full", window, trigger="hand")
+    nightly = service.run_scan("full", trigger="nightly")
+
+    assert windowed.logs_processed == 3
+    assert nightly.logs_processed == 7
+    assert service.last_scan(trigger="hand") == windowed
+    assert service.last_scan(scope="full", status="completed") == nightly
+    assert service.last_scan(scope="incremental") is None
+
+
+def test_a_busy_scan_from_the_command_line_exits_4(
+    store: Store, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ops_monitor.cli import main
+
+    monkeypatch.setenv("OPS_MONITOR_DB", db_url)
+    monkeypatch.delenv("OPS_MONITOR_URL", raising=False)
+    with store.scan_lock():
+        assert main(["scan"]) == 4
+    assert "is already running" in capsys.readouterr().err
