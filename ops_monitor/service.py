@@ -112,7 +112,13 @@ class OpsMonitorService:
         """Run one scan to completion and return its record.
 
         Raises ScanInProgressError while another scan runs, ValueError for an unknown scope, and
-        re-raises whatever made the scan fail after recording it as failed."""
+        re-raises whatever made the scan fail after recording it as failed.
+
+        Full scans re-read the retention window (occurrences are recomputed, never added twice)
+        and drop records older than it; incremental scans read ids after the cursor. Both move
+        the cursor to the last id they read, on commit. A scan with filters analyses only the
+        matching records and leaves the cursor alone, so the records it skipped are not lost
+        to the next incremental scan (their occurrences may then be counted by both)."""
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
         filters = filters or ScanFilters()
