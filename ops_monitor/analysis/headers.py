@@ -108,6 +108,17 @@ def fields(line: str, limit: int = MAX_HEADER_FIELDS) -> list[tuple[str, int]]:
     return found
 
 
+_CALENDAR_WORDS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec Mon Tue Wed Thu Fri Sat Sun"
+_CALENDAR = frozenset(_CALENDAR_WORDS.split())
+
+
+def _is_timestamp(text: str) -> bool:
+    # Every timestamp form starts with a digit or a calendar word: skip the long pattern early.
+    if not (text[:1].isdigit() or text[:3] in _CALENDAR):
+        return False
+    return _TIMESTAMP.fullmatch(text) is not None
+
+
 @functools.lru_cache(maxsize=8192)
 def kind_of(text: str) -> Kind:
     """Classify one field by its shape alone."""
@@ -118,10 +129,10 @@ def kind_of(text: str) -> Kind:
         return Kind.SEPARATOR
     if text[0] in _OPENERS and text.rstrip(":")[-1] == _OPENERS[text[0]]:
         inner = text.rstrip(":")[1:-1].split()
-        if inner and any(_TIMESTAMP.fullmatch(part) for part in inner):
+        if inner and any(_is_timestamp(part) for part in inner):
             return Kind.TIMESTAMP
         return Kind.BRACKET
-    if _TIMESTAMP.fullmatch(text):
+    if _is_timestamp(text):
         return Kind.TIMESTAMP
     if text.isdigit():
         return Kind.NUMBER
@@ -139,7 +150,7 @@ def candidate_ends(line: str) -> list[tuple[int, int]]:
     return ends
 
 
-def learn_header(lines: Sequence[str]) -> tuple[int, re.Pattern[str] | None]:
+def learn_header(lines: Sequence[str]) -> tuple[int, Layout | None]:
     """How many fields the header of these lines has (0 when none), and a pattern for it."""
     if not lines:
         return 0, None
@@ -149,7 +160,7 @@ def learn_header(lines: Sequence[str]) -> tuple[int, re.Pattern[str] | None]:
         support.update({0, *(i for i, (_, kind) in enumerate(found, 1) if kind in ENDS_HEADER)})
     needed = SHARE * len(lines)
     header_fields = max(count for count, seen in support.items() if seen >= needed)
-    return header_fields, _layout_pattern(parsed, header_fields)
+    return header_fields, _layout(parsed, header_fields)
 
 
 def learn_header_fields(lines: Sequence[str]) -> int:
@@ -167,33 +178,56 @@ _KIND_PATTERNS = {
 }
 
 
-_RUN = re.compile(r"\d+|[A-Za-z]+|\s+|.")
 MAX_SHAPES = 4
+_TO_SHAPE = str.maketrans(
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "0" * 10 + "a" * 52
+)
+_DIGIT_RUNS, _LETTER_RUNS, _SPACE_RUNS = re.compile("0+"), re.compile("a+"), re.compile(r"\s+")
+_SHAPE_PIECES = {"0": r"\d+", "a": "[A-Za-z]+", " ": r"\s+"}
 
 
-def _shape(text: str) -> str:
-    """A pattern for fields that look like `text`: digit runs, letter runs and spaces vary."""
-    parts = []
-    for run in _RUN.findall(text):
-        if run[0].isdigit():
-            parts.append(r"\d+")
-        elif run[0].isalpha():
-            parts.append("[A-Za-z]+")
-        elif run[0].isspace():
-            parts.append(r"\s+")
-        else:
-            parts.append(re.escape(run))
-    return "".join(parts)
+def _shape_key(text: str) -> str:
+    """`text` with each run of digits, letters or spaces written as one `0`, `a` or space."""
+    shape = _DIGIT_RUNS.sub("0", text.translate(_TO_SHAPE))
+    return _SPACE_RUNS.sub(" ", _LETTER_RUNS.sub("a", shape))
 
 
-def _layout_pattern(
-    parsed: Sequence[list[tuple[str, Kind]]], header_fields: int
-) -> re.Pattern[str] | None:
-    r"""One regular expression for the learned header, so most lines need a single match.
+def _shape_pattern(key: str) -> str:
+    return "".join(_SHAPE_PIECES.get(char) or re.escape(char) for char in key)
 
-    A position where the learning lines show few shapes (`\d+-\d+-\d+`) accepts those shapes;
-    otherwise it accepts the kinds seen there. A line the pattern does not fit falls back to
-    field-by-field parsing."""
+
+@dataclass
+class Layout:
+    """The learned header as patterns: a quick one built from the shapes seen while learning,
+    and a broader one from the kinds seen, compiled only when a line needs it."""
+
+    quick: re.Pattern[str]
+    broad_source: str
+    _broad: re.Pattern[str] | None = None
+
+    def message_start(self, line: str) -> int | None:
+        """Offset where the message of `line` starts, or None when neither pattern fits."""
+        match = self.quick.match(line)
+        if match is None:
+            if self._broad is None:
+                self._broad = re.compile(self.broad_source)
+            match = self._broad.match(line)
+        return None if match is None else match.end()
+
+
+def _kinds_pattern(allowed: set[Kind]) -> str:
+    if Kind.WORD in allowed:
+        return r"\S+"
+    ordered = sorted(allowed, key=lambda k: k.value)
+    return f"(?x:{'|'.join(_KIND_PATTERNS[k] for k in ordered)})"
+
+
+def _layout(parsed: Sequence[list[tuple[str, Kind]]], header_fields: int) -> Layout | None:
+    r"""Patterns for the learned header, so most lines need a single short match.
+
+    A position where the learning lines show few shapes (`\d+-\d+-\d+`) accepts those shapes in
+    the quick pattern; otherwise, and in the broad pattern, it accepts the kinds seen there. A
+    line neither fits falls back to field-by-field parsing."""
     if header_fields == 0:
         return None
     kinds: list[set[Kind]] = [set() for _ in range(header_fields)]
@@ -202,25 +236,28 @@ def _layout_pattern(
         if len(found) >= header_fields and found[header_fields - 1][1] in ENDS_HEADER:
             for position, (text, kind) in enumerate(found[:header_fields]):
                 kinds[position].add(kind)
-                shapes[position].add(_shape(text))
-    parts = []
+                shapes[position].add(_shape_key(text))
+    quick, broad = [], []
     for allowed, seen in zip(kinds, shapes, strict=True):
-        if 0 < len(seen) <= MAX_SHAPES:
-            parts.append(f"(?:{'|'.join(sorted(seen, key=lambda p: (-len(p), p)))})")
-        elif Kind.WORD in allowed:
-            parts.append(r"\S+")
+        broad.append(f"(?:{_kinds_pattern(allowed)})")
+        if len(seen) <= MAX_SHAPES:
+            ordered = sorted(seen, key=lambda k: (-len(k), k))
+            quick.append(f"(?:{'|'.join(_shape_pattern(k) for k in ordered)})")
         else:
-            ordered = sorted(allowed, key=lambda k: k.value)
-            parts.append(f"(?x:{'|'.join(_KIND_PATTERNS[k] for k in ordered)})")
-    return re.compile(r"\s*" + r"\s+".join(parts) + r"(?=\s|$)")
+            quick.append(broad[-1])
+
+    def whole(parts: list[str]) -> str:
+        return r"\s*" + r"\s+".join(parts) + r"(?=\s|$)"
+
+    return Layout(re.compile(whole(quick)), whole(broad))
 
 
-def strip_header(line: str, header_fields: int, layout: re.Pattern[str] | None = None) -> str:
+def strip_header(line: str, header_fields: int, layout: Layout | None = None) -> str:
     """The message of `line`: what follows its header (the longest candidate up to the learned)."""
     if layout is not None:
-        match = layout.match(line)
-        if match is not None:
-            return line[match.end() :].strip()
+        start = layout.message_start(line)
+        if start is not None:
+            return line[start:].strip()
     offset = max(off for count, off in candidate_ends(line) if count <= header_fields)
     return line[offset:].strip()
 
@@ -231,7 +268,7 @@ class HeaderStripper:
 
     learning_lines: int = LEARNING_LINES
     header_fields: int | None = None
-    _layout: re.Pattern[str] | None = None
+    _layout: Layout | None = None
     _pending: list[str] = field(default_factory=list)
 
     def messages(self, lines: Iterable[str]) -> Iterator[str]:
