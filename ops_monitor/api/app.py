@@ -14,7 +14,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CollectorRegistry
 
 from ops_monitor.api import broadcast, health, issues, logs, metrics, scans
@@ -110,6 +112,9 @@ def create_app(
         version="1",
         description="Ingest logs, scan them for issues, and follow the results live.",
         lifespan=_lifespan(settings, service is None, lifespans),
+        openapi_url=None,  # served below, behind the token like every route but /healthz
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service = service
     app.state.broadcaster = broadcaster or Broadcaster()
@@ -124,4 +129,13 @@ def create_app(
     for router in (scans.router, issues.router, logs.router, metrics.router, *routers):
         app.include_router(router, dependencies=guarded)
     app.openapi = _openapi_without_422(app)  # type: ignore[method-assign]
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
+    def openapi_document() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:  # a static page; the schema it fetches is what is guarded
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="ops-monitor API")
+
     return app

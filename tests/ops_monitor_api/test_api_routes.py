@@ -194,6 +194,7 @@ def test_the_openapi_schema_documents_400_instead_of_422(routes: RouteHarness) -
     scan = schema["paths"]["/api/ops/scan"]["post"]["responses"]
     assert set(scan) == {"200", "400", "401", "409", "500"}
     assert "HTTPValidationError" not in schema["components"]["schemas"]
+    assert "/openapi.json" in routes.client.get("/docs").text
 
 
 # ---------------------------------------------------------------- auth
@@ -209,6 +210,7 @@ def test_with_a_token_every_route_but_healthz_requires_it(make_routes: MakeHarne
         routes.client.post("/api/ops/issues/1/resolve", json={"resolution": "x"}),
         routes.client.post("/api/ops/logs", json=[]),
         routes.client.get("/metrics"),
+        routes.client.get("/openapi.json"),
         routes.client.get("/api/ops/scans", headers={"Authorization": "Bearer wrong"}),
         routes.client.get("/api/ops/scans", headers={"Authorization": "Basic s3cret"}),
     ]
