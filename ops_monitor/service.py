@@ -257,8 +257,25 @@ class OpsMonitorService:
             log.exception("broadcasting scan %s failed; the scan itself is committed", result.id)
 
     def running_scan_id(self) -> int | None:
+        """The id of the scan running now, in any process; None when none is. A `running` row
+        left by a process that died is marked failed here rather than reported."""
         with self.store.read() as connection:
-            return scan_rows.running_id(connection)
+            found = scan_rows.running_id(connection)
+        if found is None or not self.recover_interrupted():
+            return found
+        return None
+
+    def recover_interrupted(self) -> bool:
+        """Mark scans whose process died as failed. Safe at any time: only done when the scan
+        lock is free, i.e. when no scan can be running. Returns whether it could check."""
+        try:
+            with self.store.scan_lock(), self.store.write() as connection:
+                abandoned = scan_rows.fail_running(connection, self.clock(), scan_rows.INTERRUPTED)
+        except ScanLockHeld:
+            return False
+        if abandoned:
+            log.warning("marked interrupted scans as failed: %s", abandoned)
+        return True
 
     def recent_scans(self, limit: int = 20) -> list[ScanResult]:
         with self.store.read() as connection:

@@ -19,13 +19,16 @@ def test_a_tick_that_finds_a_scan_running_is_skipped_as_busy(
 ) -> None:
     replica = sqlite_monitor.replica(INCREMENTAL_ONLY)
     replica.scheduler.begin()
-    with replica.store.write() as connection:  # another process is mid-scan
-        running = scan_rows.insert_running(
-            connection, "full", "manual", sqlite_monitor.clock(), ScanFilters()
-        )
     sqlite_monitor.clock.set(utc("2026-03-02T04:00:01"))
 
-    replica.scheduler.handle_due(sqlite_monitor.clock())
+    # Another process is mid-scan: it holds the scan lock and has written its running row (a
+    # running row without the lock is a dead scan's, which the service marks failed instead).
+    with replica.store.scan_lock():
+        with replica.store.write() as connection:
+            running = scan_rows.insert_running(
+                connection, "full", "manual", sqlite_monitor.clock(), ScanFilters()
+            )
+        replica.scheduler.handle_due(sqlite_monitor.clock())
 
     assert replica.skips("incremental", "busy") == 1
     (skip,) = log_lines.events("tick_skipped")

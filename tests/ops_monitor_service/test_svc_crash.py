@@ -63,6 +63,10 @@ def test_sigkill_mid_scan_leaves_no_partial_issues(db_url: str, tmp_path: Path) 
     interrupted = service.last_scan()
     assert interrupted is not None
     assert (interrupted.status, interrupted.trigger) == ("running", "doomed")
+    assert service.running_scan_id() is None  # nothing holds the lock: the row is stale
+    recovered = service.last_scan()
+    assert recovered is not None
+    assert recovered.status == "failed"
 
     result = service.run_scan("full")
 
