@@ -44,6 +44,7 @@ def test_a_file_gets_one_json_object_per_line_in_order(tmp_path: Path) -> None:
     assert all(set(o) == {"template_id", "template"} for o in objects)
 
 
+@pytest.mark.slow  # starting `python -m ops_monitor` imports the whole service: seconds
 def test_standard_input_is_read_by_a_real_process(run_cli: RunCli) -> None:
     done = run_cli("templates", "-", stdin="\r\n".join(MESSAGES))
 
