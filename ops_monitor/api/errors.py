@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ops_monitor.api.auth import Unauthorized
 from ops_monitor.models import IssueNotFoundError, ScanInProgressError, ScanResult
@@ -96,10 +97,37 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
         return _error(error.status_code, str(error.detail), headers=error.headers)
 
-    @app.exception_handler(Exception)
-    async def internal(request: Request, error: Exception) -> JSONResponse:
-        log.error("%s %s failed", request.method, request.url.path, exc_info=error)
-        return _error(500, f"internal error ({type(error).__name__}); see the monitor's log")
+    app.add_middleware(InternalErrors)
+
+
+class InternalErrors:
+    """Anything unexpected becomes a 500 `{"error"}` naming only the exception's type; the trace
+    is logged here, once (an `Exception` handler would let Starlette re-raise and log it again)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as error:
+            log.error("%s %s failed", scope["method"], scope["path"], exc_info=error)
+            if started:  # too late for a clean answer; the server closes the connection
+                raise
+            response = _error(
+                500, f"internal error ({type(error).__name__}); see the monitor's log"
+            )
+            await response(scope, receive, send)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

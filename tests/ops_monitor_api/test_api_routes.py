@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+
+from ops_monitor.api.app import create_app
+from ops_monitor.config import Settings
 from ops_monitor.models import IssueSeverity, IssueStatus, ScanFilters
 
 from .conftest import MakeHarness, RouteHarness
+from .doubles import RecordingService
 
 
 def test_a_valid_scan_request_returns_the_scan_result(routes: RouteHarness) -> None:
@@ -221,3 +231,25 @@ def test_with_a_token_every_route_but_healthz_requires_it(make_routes: MakeHarne
     assert routes.client.get("/healthz").status_code == 200
     allowed = routes.client.get("/api/ops/scans", headers={"Authorization": "Bearer s3cret"})
     assert allowed.status_code == 200
+
+
+def test_a_failure_after_the_answer_started_is_not_papered_over(tmp_path: Path) -> None:
+    extra = APIRouter()
+
+    @extra.get("/api/ops/stream")
+    def stream() -> StreamingResponse:
+        def chunks() -> Iterator[bytes]:
+            yield b"first part"
+            raise RuntimeError("source went away")
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    app = create_app(
+        Settings(db_url=f"sqlite:///{tmp_path / 'x.db'}"),
+        service=RecordingService(),
+        registry=CollectorRegistry(),
+        routers=[extra],
+    )
+
+    with TestClient(app) as client, pytest.raises(RuntimeError, match="source went away"):
+        client.get("/api/ops/stream")
