@@ -345,8 +345,9 @@ class OpsMonitorService:
         stored = 0
         rows: list[log_rows.LogRow] = []
         with self.store.read() as connection:
+            row_of, append = log_rows.row_of, rows.append  # the hot loop of ingest
             for record in records:
-                rows.append(log_rows.row_of(record))
+                append(row_of(record))
                 if len(rows) >= batch_size:
                     stored += self._flush(connection, rows, on_batch)
             stored += self._flush(connection, rows, on_batch)

@@ -40,15 +40,15 @@ Examples:
 PROGRESS_EVERY = 5000
 
 
-def _counting(handle: IO[str], progress: Progress | None, task: TaskID | None) -> Iterator[str]:
+def _counting(handle: IO[str], progress: Progress, task: TaskID) -> Iterator[str]:
+    """The lines of `handle`, advancing the progress bar by bytes read every few thousand."""
     consumed = 0
     for count, line in enumerate(handle, start=1):
         consumed += len(line)
-        if progress is not None and task is not None and count % PROGRESS_EVERY == 0:
+        if count % PROGRESS_EVERY == 0:
             progress.update(task, completed=consumed)
         yield line
-    if progress is not None and task is not None:
-        progress.update(task, completed=consumed)
+    progress.update(task, completed=consumed)
 
 
 @click.command("ingest", epilog=EXAMPLES)
@@ -120,7 +120,7 @@ def ingest_command(
     )
     with handle, bar, open_service(settings) as service:
         task = bar.add_task("ingest", total=size)
-        lines = _counting(handle, bar if show else None, task)
+        lines: Iterable[str] = _counting(handle, bar, task) if show else handle
         records: Iterable[LogRecord]
         if fmt == "jsonl":
             records = read_jsonl(lines, malformed, default_source=default_source)

@@ -66,6 +66,7 @@ def test_jsonl_counts_and_samples_malformed_lines_without_stopping() -> None:
         '["a list"]',
         '{"timestamp": "yesterday", "message": "x"}',
         '{"timestamp": 1717243200000, "message": "fine"}',
+        '{"timestamp": 1, "message": "two values"} {}',
     ]
     malformed = MalformedLines(keep=3)
 
@@ -73,7 +74,7 @@ def test_jsonl_counts_and_samples_malformed_lines_without_stopping() -> None:
 
     assert [r.message for r in found] == ["fine"]
     assert found[0].timestamp == datetime(2024, 6, 1, 12, tzinfo=UTC)  # epoch milliseconds
-    assert malformed.count == 4
+    assert malformed.count == 5
     assert malformed.samples[0].startswith("line 1: not JSON")
     assert malformed.samples[1] == 'line 2: timestamp: missing: {"message": "no time"}'
     assert len(malformed.samples) == 3
