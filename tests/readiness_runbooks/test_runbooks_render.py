@@ -21,6 +21,7 @@ from readiness.runbooks import (
     format_size,
     load_adoption,
     nest_headings,
+    overdue_seconds,
     parse_monitor_facts,
     render_runbooks,
     stale_runbooks,
@@ -301,3 +302,12 @@ def test_write_touches_only_stale_files_and_leaves_no_temporaries(tmp_path: Path
     assert (tmp_path / "checks.md").read_text() == "changed\n"
     assert untouched.stat().st_mtime_ns == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(rendered)
+
+
+def test_a_leap_day_schedule_has_no_gap_within_the_reference_year() -> None:
+    leap = expand_schedule("full", "0 2 29 2 *")
+
+    assert len(leap.firings) == 1
+    assert leap.longest_gap is None
+    assert format_gap(leap.longest_gap) == "runs at most once a year"
+    assert overdue_seconds(leap.longest_gap) == str(366 * 24 * 3600 + 3600)
