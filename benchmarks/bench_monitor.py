@@ -165,7 +165,8 @@ def main() -> None:
     full = scan_seconds(out)
     print(
         f"full scan of {options.records:,} records: {full:.2f} s in the scan, {wall:.2f} s wall; "
-        f"peak RSS {rss:.0f} MiB; issues found {json.loads(out)['issues_found']}"
+        f"peak RSS {rss:.0f} MiB; logs processed {json.loads(out)['logs_processed']:,}, "
+        f"issues found {json.loads(out)['issues_found']}"
     )
 
     bulk_load(scan_db, options.incremental, datetime.now(UTC) - timedelta(hours=1), seed=3)
