@@ -7,6 +7,7 @@ from pathlib import Path
 
 import git
 import pytest
+from tree_sitter import Node
 
 from checks.api import audit
 from checks.globs import matcher
@@ -59,8 +60,8 @@ def test_walk_visits_every_node_once() -> None:
     tree = source.tree
     assert tree is not None
 
-    def count(node: object) -> int:
-        return 1 + sum(count(child) for child in node.children)  # type: ignore[attr-defined]
+    def count(node: Node) -> int:
+        return 1 + sum(count(child) for child in node.children)
 
     assert len(list(walk(tree.root_node))) == count(tree.root_node)
     assert SourceFile.from_text("a.json", "{}").tree is None
