@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,21 @@ KEEP_SNAPSHOTS = 16
 Entry = dict[str, Any]
 
 
+@lru_cache(maxsize=1)
+def code_stamp() -> bytes:
+    """Sizes and mtimes of this package's modules: editing the engine or a rule invalidates
+    cached results even when nobody bumped a VERSION."""
+    package = Path(__file__).parent
+    stamps = []
+    for directory in (package, package / "rules", package / "output"):
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.endswith(".py"):
+                    stat = entry.stat()
+                    stamps.append(f"{entry.path}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "\n".join(sorted(stamps)).encode("utf-8")
+
+
 def default_directory(root: Path) -> Path:
     configured = os.environ.get("READINESS_CACHE_DIR")
     return Path(configured) if configured else root / ".readiness-cache"
@@ -46,8 +62,11 @@ class Cache:
 
     def __init__(self, directory: Path | None, root: Path) -> None:
         self.directory = directory
-        key = hashlib.sha256(f"{__version__}\0{FORMAT}\0{root.resolve()}".encode()).hexdigest()
-        self.path = directory / f"index-{key[:16]}.json" if directory is not None else None
+        place = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:8]
+        identity = f"{__version__}\0{FORMAT}\0".encode() + code_stamp()
+        key = place + "-" + hashlib.sha256(identity).hexdigest()[:12]
+        self.path = directory / f"index-{key}.json" if directory is not None else None
+        self._place = place
         self.entries: dict[str, Entry] = {}
         self.changed = False
         self._root_key = key
@@ -55,7 +74,7 @@ class Cache:
     def _snapshot_path(self, scope: str) -> Path | None:
         if self.directory is None:
             return None
-        return self.directory / f"run-{self._root_key[:8]}-{scope[:12]}.json"
+        return self.directory / f"run-{self._root_key}-{scope[:12]}.json"
 
     def load_snapshot(self, key: str, scope: str) -> Analysis | None:
         """The whole previous result for this scope (targets and rules), if nothing it
@@ -127,6 +146,10 @@ class Cache:
         if self.path is None or not self.changed:
             return
         self._write(self.path, {"format": FORMAT, "files": self.entries})
+        for stale in self.path.parent.glob(f"index-{self._place}-*.json"):
+            if stale != self.path:  # written by an older version of the tool
+                with contextlib.suppress(OSError):
+                    stale.unlink()
 
     def _write(self, path: Path, document: dict[str, Any]) -> None:
         """Write a complete temporary file, then rename it over `path` (atomic on POSIX)."""

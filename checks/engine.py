@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from checks.cache import RACY_SECONDS, Cache, Entry, content_hash
+from checks.cache import RACY_SECONDS, Cache, Entry, code_stamp, content_hash
 from checks.model import Finding
 from checks.registry import Rule, get_rule
 from checks.repository import Repository
@@ -72,21 +72,6 @@ class Analysis:
         )
 
 
-@lru_cache(maxsize=1)
-def _code_stamp() -> bytes:
-    """Sizes and mtimes of this package's modules: editing a rule invalidates snapshots even
-    when nobody bumped its VERSION."""
-    package = Path(__file__).parent
-    stamps = []
-    for directory in (package, package / "rules", package / "output"):
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.name.endswith(".py"):
-                    stat = entry.stat()
-                    stamps.append(f"{entry.path}:{stat.st_size}:{stat.st_mtime_ns}")
-    return "\n".join(sorted(stamps)).encode("utf-8")
-
-
 def snapshot_key(
     root: Path, files: Sequence[str], targets: Sequence[str], rule_ids: Sequence[str], config: Any
 ) -> str | None:
@@ -95,7 +80,7 @@ def snapshot_key(
     them). None when a file changed too recently for its mtime to be trusted."""
     from checks import __version__
 
-    digest = hashlib.sha256(_code_stamp())
+    digest = hashlib.sha256(code_stamp())
     settings = (__version__, list(rule_ids), config.ignore, config.rule_options, config.excludes)
     digest.update(repr(settings).encode("utf-8"))
     if config.source is not None:

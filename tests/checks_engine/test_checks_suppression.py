@@ -162,3 +162,9 @@ def test_written_baseline_is_readable_json(make_repo: MakeRepo, tmp_path: Path) 
     document = json.loads(target.read_text(encoding="utf-8"))
     assert document["version"] == 1
     assert [r["rule"] for r in document["findings"]] == ["db-ops-access"]
+
+
+def test_prose_that_explains_suppressions_is_not_one(make_repo: MakeRepo) -> None:
+    root = make_repo({"README.md": "Add `// readiness: ignore[db-ops-access] why` above it.\n"})
+
+    assert found(root, select=["db-ops-access"]) == []
