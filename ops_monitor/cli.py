@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from collections.abc import Sequence
 
 import click
 
-from ops_monitor.commands.config import config_command
-from ops_monitor.commands.cron import cron
-from ops_monitor.commands.ingest import ingest_command
-from ops_monitor.commands.issues import issues_command, resolve_command
-from ops_monitor.commands.scan import scan_command
-from ops_monitor.commands.scheduler import scheduler
-from ops_monitor.commands.serve import serve
-from ops_monitor.commands.templates import templates_command
+# name -> "module:attribute". Commands are imported only when used: the service's modules
+# (SQLAlchemy, FastAPI) cost seconds to import, which `ops-monitor templates` or `--help`
+# of one command should not pay.
+COMMANDS = {
+    "config": "ops_monitor.commands.config:config_command",
+    "cron": "ops_monitor.commands.cron:cron",
+    "ingest": "ops_monitor.commands.ingest:ingest_command",
+    "issues": "ops_monitor.commands.issues:issues_command",
+    "resolve": "ops_monitor.commands.issues:resolve_command",
+    "scan": "ops_monitor.commands.scan:scan_command",
+    "scheduler": "ops_monitor.commands.scheduler:scheduler",
+    "serve": "ops_monitor.commands.serve:serve",
+    "templates": "ops_monitor.commands.templates:templates_command",
+}
 
 EXAMPLES = """\b
 Examples:
@@ -25,26 +32,26 @@ Examples:
 """
 
 
-class UsageProblem(Exception):
-    """Bad input or configuration: printed as one line, exit 2."""
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return command
 
 
-@click.group(epilog=EXAMPLES)
+@click.group(cls=LazyGroup, epilog=EXAMPLES)
 @click.version_option(package_name="readiness-toolkit", prog_name="ops-monitor")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 def cli(debug: bool) -> None:
     """The ops monitoring service: ingest logs, file issues, scan on a schedule."""
-
-
-cli.add_command(templates_command)
-cli.add_command(serve)
-cli.add_command(scheduler)
-cli.add_command(cron)
-cli.add_command(scan_command)
-cli.add_command(issues_command)
-cli.add_command(resolve_command)
-cli.add_command(ingest_command)
-cli.add_command(config_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,9 +67,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as error:
         click.echo(f"ops-monitor: error: {' '.join(error.format_message().split())}", err=True)
         return error.exit_code
-    except UsageProblem as error:
-        click.echo(f"ops-monitor: error: {error}", err=True)
-        return 2
     except Exception as error:
         if debug:
             traceback.print_exc()
