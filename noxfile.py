@@ -140,14 +140,25 @@ def runbooks(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run every benchmark in benchmarks/ and keep their figures in build/bench/."""
+    """Run the benchmarks in benchmarks/ and keep their figures in build/bench/<name>.json.
+
+    `nox -s bench` runs every `bench_*.py`; `nox -s bench -- monitor push` runs those by name.
+    For a benchmark's own options, run its script directly (`python benchmarks/bench_checks.py -h`).
+    """
     _install(session, "bench")
-    (BUILD / "bench").mkdir(parents=True, exist_ok=True)
-    scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
+    scripts = {
+        path.stem.removeprefix("bench_"): path
+        for path in sorted((ROOT / "benchmarks").glob("bench_*.py"))
+    }
     if not scripts:
         session.error("no benchmarks found in benchmarks/")
-    for script in scripts:
-        session.run("python", str(script.relative_to(ROOT)), *session.posargs)
+    unknown = sorted(set(session.posargs) - set(scripts))
+    if unknown:
+        session.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(scripts)}")
+    chosen = [scripts[name] for name in session.posargs] or list(scripts.values())
+    env = {"BENCH_OUT_DIR": str(BUILD / "bench")}
+    for script in chosen:
+        session.run("python", str(script.relative_to(ROOT)), env=env)
 
 
 @nox.session

@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from figures import record
+
 APPS = 50
 PLANTED_TS = (
     "  const rows = await env.DB_OPS.prepare('SELECT 1').all();",
@@ -286,11 +288,27 @@ def main() -> int:
         truth = str(planted) if found != "-" and not name.startswith("rg") else "-"
         print(f"{name:<42} {run.seconds:>8.3f} {run.peak_rss_mb:>12.1f} {found:>9} {truth:>6}")
     print()
+    figures: dict[str, object] = {
+        "files": args.files,
+        "lines": total_lines,
+        "planted_db_ops_access": planted,
+        "runs": [
+            {
+                "tool": name,
+                "seconds": round(run.seconds, 4),
+                "peak_rss_mb": round(run.peak_rss_mb, 1),
+                "findings": None if found == "-" else int(found),
+            }
+            for name, run, found in rows
+        ],
+    }
     if semgrep_run is not None:
         ratio = semgrep_run.seconds / cold.seconds
+        figures["cold_vs_semgrep_speedup"] = round(ratio, 1)
         print(f"cold vs semgrep: {ratio:.1f}x faster (target >= 10x)")
     if rg_run is not None:
         budget = 2 * (rg_run.seconds + start.seconds)
+        figures["warm_share_of_rg_budget"] = round(warm.seconds / budget, 3)
         print(
             f"warm vs 2 x (rg + interpreter start) = {budget:.3f} s: "
             f"{warm.seconds / budget:.2f} of the budget (target <= 1)"
@@ -298,7 +316,14 @@ def main() -> int:
     print(f"10-file run: {pre_commit.seconds * 1000:.0f} ms (target < 300 ms)")
     peak = max(cold.peak_rss_mb, warm.peak_rss_mb)
     print(f"our peak RSS: {peak:.0f} MB (target < 300 MB)")
-    print(f"our findings equal the planted truth: {db_ops_count(cold.stdout) == planted}")
+    exact = db_ops_count(cold.stdout) == planted
+    print(f"our findings equal the planted truth: {exact}")
+    figures.update(
+        ten_file_ms=round(pre_commit.seconds * 1000, 1),
+        peak_rss_mb=round(peak, 1),
+        findings_equal_truth=exact,
+    )
+    record("checks", figures)
     if args.keep is None:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from figures import record
+
 from ops_monitor.store import Store
 from ops_monitor.store.logs import LogRow, insert_logs, to_micros
 
@@ -156,6 +158,14 @@ def main() -> None:
         f"({options.ingest_records / wall:,.0f} records/s including start-up); "
         f"peak RSS {rss:.0f} MiB; it reported: {out.strip()}"
     )
+    figures: dict[str, object] = {
+        "ingest": {
+            "records": options.ingest_records,
+            "wall_seconds": round(wall, 3),
+            "records_per_second": round(options.ingest_records / wall),
+            "peak_rss_mib": round(rss),
+        }
+    }
 
     scan_db = f"sqlite:///{workdir / 'scan.db'}"
     loaded = time.perf_counter()
@@ -163,20 +173,38 @@ def main() -> None:
     print(f"set-up: {options.records:,} records stored in {time.perf_counter() - loaded:.1f} s")
     wall, rss, out = run(["scan", "--scope", "full", "--json", "--db", scan_db])
     full = scan_seconds(out)
+    result = json.loads(out)
     print(
         f"full scan of {options.records:,} records: {full:.2f} s in the scan, {wall:.2f} s wall; "
-        f"peak RSS {rss:.0f} MiB; logs processed {json.loads(out)['logs_processed']:,}, "
-        f"issues found {json.loads(out)['issues_found']}"
+        f"peak RSS {rss:.0f} MiB; logs processed {result['logs_processed']:,}, "
+        f"issues found {result['issues_found']}"
     )
+    figures["full_scan"] = {
+        "records": options.records,
+        "scan_seconds": round(full, 3),
+        "wall_seconds": round(wall, 3),
+        "peak_rss_mib": round(rss),
+        "logs_processed": result["logs_processed"],
+        "issues_found": result["issues_found"],
+    }
 
     bulk_load(scan_db, options.incremental, datetime.now(UTC) - timedelta(hours=1), seed=3)
     wall, rss, out = run(["scan", "--scope", "incremental", "--json", "--db", scan_db])
     incremental = scan_seconds(out)
+    processed = json.loads(out)["logs_processed"]
     print(
-        f"incremental scan of {json.loads(out)['logs_processed']:,} new records: "
+        f"incremental scan of {processed:,} new records: "
         f"{incremental:.2f} s in the scan, {wall:.2f} s wall ({incremental / full:.1%} of the "
         f"full scan); peak RSS {rss:.0f} MiB"
     )
+    figures["incremental_scan"] = {
+        "records": processed,
+        "scan_seconds": round(incremental, 3),
+        "wall_seconds": round(wall, 3),
+        "share_of_full_scan": round(incremental / full, 4),
+        "peak_rss_mib": round(rss),
+    }
+    record("monitor", figures)
 
 
 if __name__ == "__main__":

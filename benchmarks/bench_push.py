@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from figures import record
 
 from ops_monitor.client import MonitorUnavailable, OpsMonitorClient
 
@@ -107,6 +108,19 @@ def main() -> int:
         f"in {elapsed:.2f} s = {rate:,.0f} records/s (target {TARGET:,}/s); "
         f"server CPU {cpu:.2f} s = {accepted / cpu:,.0f} records per server CPU-second; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    record(
+        "push",
+        {
+            "records": accepted,
+            "expected": args.records,
+            "batch": args.batch,
+            "producers": args.producers,
+            "seconds": round(elapsed, 3),
+            "records_per_second": round(rate),
+            "server_cpu_seconds": round(cpu, 3),
+            "records_per_server_cpu_second": round(accepted / cpu),
+        },
     )
     return 0 if accepted == args.records else 1
 

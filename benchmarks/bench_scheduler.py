@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from figures import record
 from prometheus_client import CollectorRegistry
 
 from ops_monitor.models import ScanFilters, ScanResult
@@ -55,7 +56,7 @@ class TimedService(OpsMonitorService):
             self.scan_seconds += time.perf_counter() - started
 
 
-def simulate(url: str, weeks: int) -> None:
+def simulate(url: str, weeks: int) -> dict[str, object]:
     clock = SimulatedClock(START)
     store = Store(url)
     store.migrate()
@@ -79,14 +80,22 @@ def simulate(url: str, weeks: int) -> None:
         f"{label:12} {weeks} simulated week(s): {scans} scans in {wall:.3f} s wall "
         f"({service.scan_seconds:.3f} s inside scans; scheduler {overhead:.2f} ms per tick)"
     )
+    return {
+        "weeks": weeks,
+        "scans": scans,
+        "wall_seconds": round(wall, 3),
+        "scan_seconds": round(service.scan_seconds, 3),
+        "scheduler_ms_per_tick": round(overhead, 3),
+    }
 
 
-def cron_arithmetic() -> None:
+def cron_arithmetic() -> dict[str, object]:
     schedules = parse_schedules(None)
     started = time.perf_counter()
     ticks = sum(len(s.fires_between(START, START + timedelta(days=365))) for s in schedules)
     elapsed = time.perf_counter() - started
     print(f"cron arithmetic: {ticks} ticks of a year in {elapsed * 1000:.1f} ms")
+    return {"ticks_in_a_year": ticks, "milliseconds": round(elapsed * 1000, 2)}
 
 
 def main() -> None:
@@ -94,10 +103,13 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=1)
     args = parser.parse_args()
     logging.getLogger("ops_monitor").setLevel(logging.CRITICAL)  # measure work, not printing
-    simulate("sqlite://", args.weeks)
+    in_memory = simulate("sqlite://", args.weeks)
     with tempfile.TemporaryDirectory() as directory:
-        simulate(f"sqlite:///{Path(directory) / 'ops.db'}", args.weeks)
-    cron_arithmetic()
+        on_file = simulate(f"sqlite:///{Path(directory) / 'ops.db'}", args.weeks)
+    record(
+        "scheduler",
+        {"in_memory": in_memory, "sqlite_file": on_file, "cron_arithmetic": cron_arithmetic()},
+    )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import psutil
 from drain3 import TemplateMiner as Drain3Miner
 from drain3.masking import MaskingInstruction
 from drain3.template_miner_config import TemplateMinerConfig
+from figures import record
 
 from ops_monitor.analysis.headers import HeaderStripper, kind_of
 from ops_monitor.analysis.masking import clear_cache
@@ -153,7 +154,7 @@ def show_errors(sample: Sample, predicted: Sequence[str], inputs: Sequence[str])
             print(f"   merged: {other}: {inputs[example]}")
 
 
-def run(data: Path, names: Iterable[str], errors_of: str | None, repeat: int) -> None:
+def run(data: Path, names: Iterable[str], errors_of: str | None, repeat: int) -> dict[str, object]:
     scores: dict[str, dict[str, float]] = defaultdict(dict)
     speeds: dict[str, list[float]] = defaultdict(list)
     for name in names:
@@ -173,6 +174,15 @@ def run(data: Path, names: Iterable[str], errors_of: str | None, repeat: int) ->
                 print(f"\n######## {label} on {name}")
                 show_errors(sample, predicted, inputs)
     print_table(scores, speeds)
+    return {
+        label: {
+            "grouping_accuracy": {name: round(value, 4) for name, value in by_name.items()},
+            "average": round(sum(by_name.values()) / len(by_name), 4),
+            "minimum": round(min(by_name.values()), 4),
+            "lines_per_second": round(sum(speeds[label]) / len(speeds[label])),
+        }
+        for label, by_name in scores.items()
+    }
 
 
 def print_table(scores: dict[str, dict[str, float]], speeds: dict[str, list[float]]) -> None:
@@ -188,7 +198,7 @@ def print_table(scores: dict[str, dict[str, float]], speeds: dict[str, list[floa
         )
 
 
-def stream(data: Path, count: int) -> None:
+def stream(data: Path, count: int) -> dict[str, object]:
     """Sustained speed on a long stream: Loghub messages with every number drawn afresh, so
     caches meet new values as in a real log, not the same 16,000 lines again."""
     contents = [c for name in DATASETS for c in load(data, name).contents]
@@ -208,8 +218,9 @@ def stream(data: Path, count: int) -> None:
     templates = {match.template_id for match in label_all(messages())}
     elapsed = time.perf_counter() - started
     grown = (process.memory_info().rss - before) / 2**20
+    ours_rate = count / elapsed
     print(
-        f"ours (message), {count} lines: {count / elapsed:.0f} lines/s, "
+        f"ours (message), {count} lines: {ours_rate:.0f} lines/s, "
         f"{len(templates)} templates, resident memory +{grown:.0f} MiB"
     )
     rng.seed(42)
@@ -222,6 +233,14 @@ def stream(data: Path, count: int) -> None:
         f"drain3 default, {count} lines: {count / elapsed:.0f} lines/s, "
         f"{len(miner.drain.clusters)} clusters"
     )
+    return {
+        "lines": count,
+        "ours_lines_per_second": round(ours_rate),
+        "ours_templates": len(templates),
+        "ours_memory_growth_mib": round(grown),
+        "drain3_lines_per_second": round(count / elapsed),
+        "drain3_clusters": len(miner.drain.clusters),
+    }
 
 
 def main() -> None:
@@ -236,9 +255,12 @@ def main() -> None:
         "--repeat", type=int, default=3, help="time each parser this many times, keep the best"
     )
     args = parser.parse_args()
-    run(args.data, args.dataset or DATASETS, args.show_errors, args.repeat)
+    figures: dict[str, object] = {
+        "parsers": run(args.data, args.dataset or DATASETS, args.show_errors, args.repeat)
+    }
     if args.stream:
-        stream(args.data, args.stream)
+        figures["stream"] = stream(args.data, args.stream)
+    record("templates", figures)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from figures import record
+
 from checks.model import Finding
 from checks.parsing import language_for
 from checks.rules import syntax_error
@@ -171,6 +173,7 @@ def main() -> int:
             },
         }
         _print(report, found, found_fallback, real_fallback, lambda f: print(f"  {f}"))
+    record("syntax_precision", report)
     return 0
 
 

@@ -142,7 +142,7 @@ def test_benchmark_results_are_not_applicable_until_the_benchmarks_ran(tmp_path:
 
     before = files_gate.evaluate(spec, context)
     (tmp_path / "build" / "bench").mkdir(parents=True)
-    (tmp_path / "build" / "bench" / "bench_push.json").write_text('{"records_per_second": 1}')
+    (tmp_path / "build" / "bench" / "push.json").write_text('{"records_per_second": 1}')
     after = files_gate.evaluate(spec, context)
 
     assert before.status is Status.NOT_APPLICABLE
