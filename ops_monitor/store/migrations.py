@@ -33,8 +33,15 @@ def _initial(connection: Connection) -> None:
     schema.metadata.create_all(connection, tables=tables)
 
 
+def _error_counts_index(connection: Connection) -> None:
+    """Databases made by version 1 lack the index; those made since have it from `_initial`."""
+    (index,) = [i for i in schema.operation_logs.indexes if i.name == "operation_logs_level_ts"]
+    index.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "operation logs, ingest batches, scans, issues, cursors, state", _initial),
+    Migration(2, "operation logs: covering index on level, ts, source", _error_counts_index),
 )
 LATEST = MIGRATIONS[-1].version
 

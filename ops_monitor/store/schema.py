@@ -59,6 +59,9 @@ operation_logs = Table(
     Column("duration_ms", Float),
     Column("attributes", Text),  # JSON object, or NULL when empty
     Index("operation_logs_ts", "ts"),
+    # Covering index for the error counts per window that spike detection reads over all stored
+    # records: an incremental scan touches only error rows, never the table.
+    Index("operation_logs_level_ts", "level", "ts", "source"),
 )
 
 scans = Table(

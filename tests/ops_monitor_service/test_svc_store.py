@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
+from ops_monitor.analysis.candidates import ERROR_LEVELS
 from ops_monitor.store import ScanLockHeld, Store
-from ops_monitor.store.migrations import LATEST
+from ops_monitor.store import logs as log_rows
+from ops_monitor.store.migrations import LATEST, MIGRATIONS
+
+EVERY_VERSION = [migration.version for migration in MIGRATIONS]
 
 
 def test_migrations_create_every_table_once(db_url: str) -> None:
@@ -17,7 +22,7 @@ def test_migrations_create_every_table_once(db_url: str) -> None:
     first = store.migrate()
     second = store.migrate()
 
-    assert first == [LATEST]
+    assert first == EVERY_VERSION
     assert second == []
     assert store.schema_version() == LATEST
     with store.read() as connection:
@@ -29,7 +34,40 @@ def test_migrations_create_every_table_once(db_url: str) -> None:
 def test_a_fresh_database_reports_schema_version_zero(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'new' / 'ops.db'}")
     assert store.schema_version() == 0
-    assert store.migrate() == [LATEST]
+    assert store.migrate() == EVERY_VERSION
+
+
+def test_a_version_1_database_gains_the_error_counts_index(db_url: str) -> None:
+    store = Store(db_url)
+    store.migrate()
+    with store.write() as connection:  # what a database made by version 1 looks like
+        connection.execute(text("DROP INDEX operation_logs_level_ts"))
+        connection.execute(text("DELETE FROM ops_schema_migrations WHERE version >= 2"))
+
+    assert store.schema_version() == 1
+    assert store.migrate() == [2]
+    with store.read() as connection:
+        indexes = {i["name"] for i in inspect(connection).get_indexes("operation_logs")}
+    assert "operation_logs_level_ts" in indexes
+    store.close()
+
+
+def test_error_counts_read_only_the_covering_index_on_sqlite(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    store.migrate()
+    seen: list[tuple[str, Any]] = []
+
+    def remember(*args: Any) -> None:
+        seen.append((args[2], args[3]))  # (statement, parameters) as sent to the driver
+
+    event.listen(store.engine, "before_cursor_execute", remember)
+    with store.read() as connection:
+        log_rows.error_counts(connection, 0, 10, 60_000_000, ERROR_LEVELS, None)
+        ((statement, parameters),) = [sent for sent in seen if "GROUP BY" in sent[0]]
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    plan = " ".join(str(row[-1]) for row in rows)
+    assert "COVERING INDEX operation_logs_level_ts" in plan
+    store.close()
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_url: str) -> None:
