@@ -29,23 +29,20 @@ def changed_lines(root: Path, ref: str) -> ChangedLines:
     prefix = root.resolve().relative_to(top).as_posix()
     prefix = "" if prefix == "." else prefix + "/"
     changed: ChangedLines = {}
-    relative = f"--relative={prefix}" if prefix else "--relative"
-    scope = prefix or "."
-    patch = repo.git.diff(ref, "--unified=0", "--no-color", "--no-ext-diff", relative, "--", scope)
-    current: str | None = None
-    for line in patch.splitlines():
-        if line.startswith("+++ "):
-            target = line[4:]
-            current = target[2:] if target.startswith("b/") else None
-            if current is not None:
-                changed.setdefault(current, set())
-        elif line.startswith("@@") and current is not None:
-            match = _HUNK.match(line)
-            lines = changed[current]
-            if match is not None and lines is not None:
-                start, count = int(match.group(1)), int(match.group(2) or "1")
-                lines.update(range(start, start + count))
-    untracked = repo.git.ls_files("--others", "--exclude-standard", "--", scope)
-    for path in untracked.splitlines():
-        changed[path.removeprefix(prefix)] = None
+    # GitPython parses the patch, including paths git quotes (spaces, quotes, non-ASCII).
+    diffs = repo.commit(ref).diff(
+        None, paths=prefix or None, create_patch=True, unified=0, no_ext_diff=True
+    )
+    for diff in diffs:
+        if diff.b_path is None or not diff.b_path.startswith(prefix):
+            continue  # deleted: no line of it is left to report on
+        patch = diff.diff.decode("utf-8", "replace") if isinstance(diff.diff, bytes) else diff.diff
+        lines: set[int] = set()
+        changed[diff.b_path.removeprefix(prefix)] = lines
+        for match in _HUNK.finditer(patch or ""):
+            start, count = int(match.group(1)), int(match.group(2) or "1")
+            lines.update(range(start, start + count))
+    for path in repo.untracked_files:
+        if path.startswith(prefix):
+            changed[path.removeprefix(prefix)] = None
     return changed

@@ -142,6 +142,21 @@ def test_diff_base_in_a_subdirectory_of_the_repository(make_repo: MakeRepo) -> N
     assert [(f.path, f.line) for f in result.findings] == [("apps/a/index.ts", 2)]
 
 
+def test_diff_base_reads_paths_that_git_quotes(make_repo: MakeRepo) -> None:
+    names = ["apps/a/with space.ts", "apps/a/café.ts", 'apps/a/q"uote.ts']
+    root = make_repo({**dict.fromkeys(names, "const a = 1;\n"), "apps/a/gone.ts": "1;\n"})
+    base = git.Repo(root).head.commit.hexsha
+    write_files(root, dict.fromkeys(names, "const a = 1;\nenv.DB_OPS;\n"))
+    write_files(root, {"apps/b/new file é.ts": "env.DB_OPS;\n"})
+    (root / "apps/a/gone.ts").unlink()
+
+    result = audit(root, diff_base=base, select=["db-ops-access"], use_cache=False)
+
+    found = sorted((f.path, f.line) for f in result.findings)
+    assert found == sorted([*((name, 2) for name in names), ("apps/b/new file é.ts", 1)])
+    assert result.summary["outside_diff"] == 0
+
+
 def test_diff_base_errors_name_the_problem(make_repo: MakeRepo, tmp_path: Path) -> None:
     root = make_repo({"apps/a/index.ts": "env.DB_OPS;\n"})
     plain = tmp_path / "plain"
