@@ -42,7 +42,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8787
     url: str | None = None  # a running monitor to talk to instead of the local database
-    schedules: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
+    # name -> cron (the name is the scope: full or incremental), or name -> {cron, scope}
+    schedules: Mapping[str, str | Mapping[str, str]] = field(
+        default_factory=lambda: dict(DEFAULT_SCHEDULES)
+    )
     starting_deadline_hours: float = 24.0
     cron_grace_hours: float = 1.0
     scheduler_enabled: bool = True
@@ -153,7 +156,11 @@ def _coerce(key: str, raw: Any, current: Settings, where: str) -> Any:
     return raw
 
 
-def _schedules(raw: Any, where: str) -> dict[str, str]:
+def _schedules(raw: Any, where: str) -> dict[str, str | dict[str, str]]:
+    """`name: "cron"` (the name is the scope) or `name: {cron, scope}`, checked here so that a
+    schedule the scheduler could not run stops every command at load time, not only `scheduler`."""
+    from ops_monitor.scheduling.schedules import ScheduleError, parse_schedule
+
     if isinstance(raw, str):  # from the environment: JSON object
         try:
             raw = json.loads(raw)
@@ -161,12 +168,20 @@ def _schedules(raw: Any, where: str) -> dict[str, str]:
             raise ConfigError(f"{where}: expected a JSON object of name: cron") from error
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: expected a mapping of schedule name to cron expression")
-    schedules: dict[str, str] = {}
-    for name, expression in raw.items():
-        if not isinstance(expression, str) or not expression.strip():
-            raise ConfigError(f"{where}.{name}: expected a cron expression, got {expression!r}")
-        _validate_cron(expression, f"{where}.{name}")
-        schedules[str(name)] = expression.strip()
+    schedules: dict[str, str | dict[str, str]] = {}
+    for name, value in raw.items():
+        if not isinstance(value, Mapping):
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}.{name}: expected a cron expression, got {value!r}")
+            _validate_cron(value, f"{where}.{name}")
+        try:
+            schedule = parse_schedule(str(name), value)
+        except ScheduleError as error:
+            raise ConfigError(f"{where}.{name}: {error}") from None
+        if schedule.scope == schedule.name:
+            schedules[schedule.name] = schedule.expression
+        else:
+            schedules[schedule.name] = {"cron": schedule.expression, "scope": schedule.scope}
     return schedules
 
 

@@ -205,8 +205,16 @@ def _require(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -
 def parse_monitor_facts(data: Mapping[str, Any]) -> MonitorFacts:
     """Turn the monitor's JSON configuration into facts; a missing field is a one-line error."""
     raw_schedules = _require(data, "schedules", dict)
+    scopes = data.get("schedule_scopes", {})
+    if not isinstance(scopes, dict):
+        raise RunbookConfigError(
+            "monitor configuration: field 'schedule_scopes' has the wrong type"
+        )
     schedules = tuple(
-        expand_schedule(str(name), value) for name, value in sorted(raw_schedules.items())
+        expand_schedule(str(name), {"cron": value, "scope": scopes[name]})
+        if isinstance(value, str) and name in scopes
+        else expand_schedule(str(name), value)
+        for name, value in sorted(raw_schedules.items())
     )
     routes = tuple(
         sorted((_parse_route(item) for item in _require(data, "routes", list)), key=_route_key)

@@ -6,8 +6,9 @@
 * `db_url` (str): the database URL with any password masked.
 * `retention_days` (int), `host` (str), `port` (int), `token_required` (bool),
   `max_push_bytes` (int), `starting_deadline_hours` (float).
-* `schedules` (object): schedule name -> cron expression (UTC); `full` runs full scans and
-  `incremental` incremental ones.
+* `schedules` (object): schedule name -> cron expression (UTC).
+* `schedule_scopes` (object): schedule name -> the scope it scans, `full` or `incremental`
+  (a schedule named `full` or `incremental` scans that scope unless configured otherwise).
 * `rules` (object): `slow_request_ms`, `spike_window_minutes`, `spike_factor`, `spike_min_count`.
 * `routes` (list): `{"method": ..., "path": ...}` for every HTTP route and the WebSocket.
 * `metrics` (list of str): every series name `/metrics` exposes, sorted.
@@ -76,6 +77,9 @@ def metric_names() -> list[str]:
 
 
 def effective(settings: Settings) -> dict[str, Any]:
+    from ops_monitor.scheduling.schedules import parse_schedules
+
+    schedules = parse_schedules(settings.schedules)  # validated when the settings loaded
     return {
         "config_version": CONFIG_VERSION,
         "db_url": settings.public_db_url(),
@@ -85,7 +89,8 @@ def effective(settings: Settings) -> dict[str, Any]:
         "token_required": bool(settings.token),
         "max_push_bytes": settings.max_push_bytes,
         "starting_deadline_hours": settings.starting_deadline_hours,
-        "schedules": dict(settings.schedules),
+        "schedules": {schedule.name: schedule.expression for schedule in schedules},
+        "schedule_scopes": {schedule.name: schedule.scope for schedule in schedules},
         "rules": {
             "slow_request_ms": settings.slow_request_ms,
             "spike_window_minutes": settings.spike_window_minutes,

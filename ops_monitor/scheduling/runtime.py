@@ -50,7 +50,7 @@ class SchedulerSettings(Protocol):
     """What the scheduler reads from `ops_monitor.config.Settings`."""
 
     @property
-    def schedules(self) -> Mapping[str, str]: ...
+    def schedules(self) -> Mapping[str, str | Mapping[str, str]]: ...
 
 
 def _hours(settings: object, name: str, default: timedelta) -> timedelta:

@@ -126,6 +126,7 @@ def test_config_json_lists_schedules_routes_and_metrics_with_the_password_masked
 
     assert data["db_url"] == "postgresql+psycopg://ops:***@db/ops"
     assert data["schedules"] == {"full": "0 2 * * *", "incremental": "0 */4 * * *"}
+    assert data["schedule_scopes"] == {"full": "full", "incremental": "incremental"}
     assert {"method": "POST", "path": "/api/ops/scan"} in data["routes"]
     assert {"method": "WEBSOCKET", "path": "/api/ops/broadcast"} in data["routes"]
     assert "ops_monitor_scans_total" in data["metrics"]
@@ -133,6 +134,19 @@ def test_config_json_lists_schedules_routes_and_metrics_with_the_password_masked
 
     assert main(["config"]) == 0
     assert "POST /api/ops/scan" in capsys.readouterr().out
+
+
+def test_config_json_gives_each_schedule_its_cron_and_its_scope(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schedules = {"nightly": {"cron": "0 3 * * *", "scope": "full"}, "incremental": "*/30 * * * *"}
+    monkeypatch.setenv("OPS_MONITOR_SCHEDULES", json.dumps(schedules))
+
+    assert main(["config", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+
+    assert data["schedules"] == {"nightly": "0 3 * * *", "incremental": "*/30 * * * *"}
+    assert data["schedule_scopes"] == {"nightly": "full", "incremental": "incremental"}
 
 
 def test_help_shows_examples(capsys: pytest.CaptureFixture[str]) -> None:

@@ -56,6 +56,18 @@ def test_a_toml_file_named_by_the_environment(tmp_path: Path) -> None:
         ("schedules:\n  full: '61 * * * *'\n", "ops.yaml: schedules.full: invalid cron"),
         ("schedules: [1]\n", "schedules: expected a mapping"),
         ("schedules:\n  full: ''\n", "schedules.full: expected a cron expression"),
+        (
+            "schedules:\n  deep: {cron: '0 3 * * *', scope: deep}\n",
+            "schedules.deep: schedule 'deep': unknown scope 'deep'",
+        ),
+        (
+            "schedules:\n  deep: {cron: '0 25 * * *', scope: full}\n",
+            "schedules.deep: schedule 'deep': bad hour field '25'",
+        ),
+        (
+            "schedules:\n  deep: {when: '0 3 * * *'}\n",
+            "schedules.deep: schedule 'deep': unknown key 'when'",
+        ),
         ("host: ''\n", "host: expected a non-empty string"),
         ("db_url: 'not a url'\n", "db_url: not a database URL"),
         ("- a list\n", "the top level must be a mapping"),
@@ -76,8 +88,24 @@ def test_environment_errors_name_the_variable(tmp_path: Path) -> None:
         Settings.load(environ={"OPS_MONITOR_SCHEDULER_ENABLED": "maybe"})
     with pytest.raises(ConfigError, match="cannot read"):
         Settings.load(tmp_path / "missing.yaml", environ={})
-    schedules = Settings.load(environ={"OPS_MONITOR_SCHEDULES": '{"hourly": "0 * * * *"}'})
-    assert dict(schedules.schedules) == {"hourly": "0 * * * *"}
+    schedules = Settings.load(environ={"OPS_MONITOR_SCHEDULES": '{"full": "0 * * * *"}'})
+    assert dict(schedules.schedules) == {"full": "0 * * * *"}
+    with pytest.raises(ConfigError, match=r"SCHEDULES\.hourly: schedule 'hourly': unknown scope"):
+        Settings.load(environ={"OPS_MONITOR_SCHEDULES": '{"hourly": "0 * * * *"}'})
+
+
+def test_a_schedule_may_name_its_scope(tmp_path: Path) -> None:
+    path = tmp_path / "ops.yaml"
+    path.write_text(
+        "schedules:\n  nightly: {cron: '0 3  * * *', scope: full}\n  incremental: '*/30 * * * *'\n"
+    )
+
+    settings = Settings.load(path, environ={})
+
+    assert dict(settings.schedules) == {
+        "nightly": {"cron": "0 3 * * *", "scope": "full"},
+        "incremental": "*/30 * * * *",
+    }
 
 
 def test_passwords_are_masked_for_printing() -> None:

@@ -113,6 +113,23 @@ def test_weekly_schedule_lists_its_firings_instead_of_daily_times() -> None:
     assert format_gap(weekly.longest_gap) == "7 d"
 
 
+def test_schedule_scopes_from_the_monitor_name_what_each_schedule_scans() -> None:
+    data = config(
+        schedules={"nightly": "0 3 * * *", "incremental": "0 */4 * * *"},
+        schedule_scopes={"nightly": "full", "incremental": "incremental"},
+    )
+
+    facts = parse_monitor_facts(data)
+
+    assert {s.name: s.scope for s in facts.schedules} == {
+        "nightly": "full",
+        "incremental": "incremental",
+    }
+    assert "nightly" in render(data)["cron-monitoring.md"]
+    with pytest.raises(RunbookConfigError, match="'schedule_scopes' has the wrong type"):
+        parse_monitor_facts(config(schedule_scopes=["full"]))
+
+
 def test_invalid_cron_names_the_schedule() -> None:
     with pytest.raises(
         RunbookConfigError, match="schedule 'full': invalid cron '61 2 \\* \\* \\*'"
