@@ -3,6 +3,7 @@ server, on a SQLite file or a fresh PostgreSQL schema, reached through the real 
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from ops_monitor.api.app import create_app
 from ops_monitor.client import OpsMonitorClient, Scan
@@ -81,3 +84,26 @@ def postgres_schema() -> Iterator[str]:
             yield f"{PG_URL}?options=-csearch_path%3D{schema}"
         finally:
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextmanager
+def writes_blocked(db_url: str) -> Iterator[None]:
+    """Hold the database's write lock from outside the monitor, as a long migration or backup
+    would: a scan that has its scan lock then waits at its first write until this block ends."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        connection = sqlite3.connect(str(url.database), isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            connection.execute("ROLLBACK")
+            connection.close()
+        return
+    engine = create_engine(url)
+    try:
+        with engine.connect() as locked, locked.begin():
+            locked.exec_driver_sql("LOCK TABLE ops_scans IN SHARE ROW EXCLUSIVE MODE")
+            yield
+    finally:
+        engine.dispose()

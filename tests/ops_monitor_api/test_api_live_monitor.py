@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import httpx
@@ -19,7 +19,13 @@ from ops_monitor.client import (
     OpsMonitorClient,
 )
 
-from .live_monitor import RunningMonitor, postgres_schema, records, running_monitor
+from .live_monitor import (
+    RunningMonitor,
+    postgres_schema,
+    records,
+    running_monitor,
+    writes_blocked,
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -86,26 +92,21 @@ def test_scans_and_issues_survive_a_server_restart(db_url: str) -> None:
 
 
 def test_two_scans_at_once_give_one_result_and_one_conflict(monitor: RunningMonitor) -> None:
-    monitor.push(records("bulk", 10_000))  # a scan of these takes a good fraction of a second
-    start_together = threading.Barrier(2)
-    statuses: list[int] = []
+    monitor.push(records("bulk", 100))
 
-    def post_scan() -> None:
-        start_together.wait()
-        response = httpx.post(
-            monitor.server.url + "/api/ops/scan", json={"scope": "full"}, timeout=120
-        )
-        statuses.append(response.status_code)
-        if response.status_code == 409:
-            assert isinstance(response.json()["running_scan_id"], int)
+    def post_scan() -> httpx.Response:
+        return httpx.post(monitor.server.url + "/api/ops/scan", json={"scope": "full"}, timeout=60)
 
-    threads = [threading.Thread(target=post_scan) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(2) as pool:
+        with writes_blocked(monitor.db_url):  # whichever scan gets the lock cannot finish yet,
+            requests = [pool.submit(post_scan) for _ in range(2)]
+            answered_first = next(as_completed(requests)).result()  # so only the other answers
+        (answered_last,) = [r.result() for r in requests if r.result() is not answered_first]
 
-    assert sorted(statuses) == [200, 409]
+    assert answered_first.status_code == 409
+    assert isinstance(answered_first.json()["running_scan_id"], int)
+    assert answered_last.status_code == 200
+    assert answered_last.json()["logs_processed"] == 100
 
 
 def test_the_client_reports_a_busy_monitor_and_resolves_issues(monitor: RunningMonitor) -> None:
