@@ -68,14 +68,22 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from enum import StrEnum
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 PLAN_FILE = "readiness.yaml"
 SCHEMA_VERSION = 1
@@ -277,37 +285,14 @@ class Plan(_Strict):
         default_factory=list, description="Source text an import could not place; for a reader."
     )
 
-    @field_validator("criteria")
-    @classmethod
-    def _unique_criteria(cls, criteria: list[Criterion]) -> list[Criterion]:
-        _reject_duplicates([c.id for c in criteria], "criterion")
-        return criteria
-
-    @field_validator("phases")
-    @classmethod
-    def _unique_phases_and_tasks(cls, phases: list[Phase]) -> list[Phase]:
-        _reject_duplicates([p.id for p in phases], "phase")
-        _reject_duplicates([t.id for p in phases for t in p.tasks], "task")
-        return phases
-
     @model_validator(mode="after")
-    def _references_resolve(self) -> Plan:
-        task_ids = set(self.task_ids())
-        known = task_ids | {p.id for p in self.phases}
-        for phase in self.phases:
-            for task in phase.tasks:
-                missing = [d for d in task.depends_on if d not in task_ids]
-                if missing:
-                    raise ValueError(f"task {task.id!r} depends on unknown task(s) {missing}")
-        for day in self.execution_order:
-            missing = [t for t in day.tasks if t not in known]
-            if missing:
-                raise ValueError(f"day {day.day} lists unknown task(s) {missing}")
-        criterion_ids = {c.id for c in self.criteria}
-        for criterion in self.criteria:
-            missing = [a for a in criterion.after if a not in criterion_ids]
-            if missing:
-                raise ValueError(f"criterion {criterion.id!r} runs after unknown {missing}")
+    def _references_resolve(self, info: ValidationInfo) -> Plan:
+        """Built in code, a plan fails on its first cross-reference problem; loaded from a file
+        (`_validate`), every problem is reported with its own line instead."""
+        if not (info.context or {}).get("defer_cross_checks"):
+            problems = cross_reference_problems(self)
+            if problems:
+                raise ValueError(problems[0][1])
         return self
 
     def task_ids(self) -> list[str]:
@@ -327,12 +312,101 @@ def _prune(value: Any) -> Any:
     return value
 
 
-def _reject_duplicates(ids: list[str], what: str) -> None:
+Loc = tuple[int | str, ...]
+
+
+def cross_reference_problems(plan: Plan) -> list[tuple[Loc, str]]:
+    """What a single field cannot know: unique ids, references that resolve, orders without
+    cycles, rule ids the audit has. Each problem with the path of the item at fault."""
+    problems: list[tuple[Loc, str]] = []
+    phases = [(("phases", i, "id"), phase.id) for i, phase in enumerate(plan.phases)]
+    problems += _duplicates(phases, "phase")
+    tasks = [
+        (("phases", i, "tasks", j), task)
+        for i, phase in enumerate(plan.phases)
+        for j, task in enumerate(phase.tasks)
+    ]
+    problems += _duplicates([((*loc, "id"), task.id) for loc, task in tasks], "task")
+    problems += _duplicates(
+        [(("criteria", i, "id"), c.id) for i, c in enumerate(plan.criteria)], "criterion"
+    )
+    task_ids = {task.id for _, task in tasks}
+    for loc, task in tasks:
+        missing = [d for d in task.depends_on if d not in task_ids]
+        if missing:
+            at: Loc = (*loc, "depends_on", task.depends_on.index(missing[0]))
+            problems.append((at, f"task {task.id!r} depends on unknown task(s) {missing}"))
+    known = task_ids | {p.id for p in plan.phases}
+    for i, day in enumerate(plan.execution_order):
+        missing = [t for t in day.tasks if t not in known]
+        if missing:
+            at = ("execution_order", i, "tasks", day.tasks.index(missing[0]))
+            problems.append((at, f"day {day.day} lists unknown task(s) {missing}"))
+    criterion_ids = {c.id for c in plan.criteria}
+    for i, criterion in enumerate(plan.criteria):
+        missing = [a for a in criterion.after if a not in criterion_ids]
+        if missing:
+            at = ("criteria", i, "after", criterion.after.index(missing[0]))
+            problems.append((at, f"criterion {criterion.id!r} runs after unknown {missing}"))
+    first_of_each: dict[str, tuple[Loc, list[str]]] = {}
+    for loc, task in tasks:
+        first_of_each.setdefault(task.id, (loc, task.depends_on))
+    problems += _cycle(
+        first_of_each,
+        "depends_on",
+        "tasks depend on each other in a cycle",
+    )
+    problems += _cycle(
+        {c.id: (("criteria", i), c.after) for i, c in enumerate(plan.criteria)},
+        "after",
+        "criteria run after each other in a cycle",
+    )
+    problems += _unknown_rules(plan)
+    return problems
+
+
+def _duplicates(items: Sequence[tuple[Loc, str]], what: str) -> list[tuple[Loc, str]]:
     seen: set[str] = set()
-    for item in ids:
+    problems: list[tuple[Loc, str]] = []
+    for loc, item in items:
         if item in seen:
-            raise ValueError(f"duplicate {what} id {item!r}")
+            problems.append((loc, f"duplicate {what} id {item!r}"))
         seen.add(item)
+    return problems
+
+
+def _cycle(graph: dict[str, tuple[Loc, list[str]]], field: str, what: str) -> list[tuple[Loc, str]]:
+    """One cycle of the graph, if it has any, reported at the first member's `field`."""
+    sorter = TopologicalSorter({node: set(edges) for node, (_, edges) in graph.items()})
+    try:
+        sorter.prepare()
+    except CycleError as error:
+        cycle: list[str] = list(error.args[1])
+        first = cycle[0] if cycle[0] in graph else cycle[-1]
+        loc, _ = graph[first]
+        return [((*loc, field), f"{what}: {' -> '.join(cycle)}")]
+    return []
+
+
+def _unknown_rules(plan: Plan) -> list[tuple[Loc, str]]:
+    named = [
+        (("criteria", i, *where, "rules", k), rule)
+        for i, criterion in enumerate(plan.criteria)
+        for where, gate in [(("gate",), criterion.gate)]
+        + [(("also", n), g) for n, g in enumerate(criterion.also)]
+        if isinstance(gate, ChecksGate)
+        for k, rule in enumerate(gate.rules)
+    ]
+    if not named:
+        return []
+    from checks.registry import rule_ids
+
+    known = rule_ids()
+    return [
+        (loc, f"unknown rule {rule!r}; the rules are {', '.join(sorted(known))}")
+        for loc, rule in named
+        if rule not in known
+    ]
 
 
 # ---------------------------------------------------------------------------------------- loading
@@ -384,7 +458,31 @@ def parse_plan_yaml(text: str, filename: str = PLAN_FILE) -> Plan:
         raise PlanError([f"{where}: invalid YAML: {problem}"]) from error
     if not isinstance(data, dict):
         raise PlanError([f"{filename}:1: a plan is a mapping with `name`, `phases` and `criteria`"])
+    repeated = [
+        f"{filename}:{line}: {_dotted((*loc, key))}: duplicate key {key!r} (the earlier value "
+        "would be silently replaced)"
+        for loc, key, line in _duplicate_keys(node, ())
+    ]
+    if repeated:
+        raise PlanError(repeated)
     return _validate(data, filename, lambda loc: _line_of(node, loc))
+
+
+def _duplicate_keys(node: yaml.Node | None, loc: Loc) -> list[tuple[Loc, str, int]]:
+    """Keys given twice in one mapping, anywhere in the document: YAML loaders keep the last."""
+    found: list[tuple[Loc, str, int]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = str(key.value)
+            if name in seen:
+                found.append((loc, name, key.start_mark.line + 1))
+            seen.add(name)
+            found += _duplicate_keys(value, (*loc, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found += _duplicate_keys(item, (*loc, index))
+    return found
 
 
 def _load_pyproject(path: Path, text: str) -> Plan:
@@ -406,18 +504,23 @@ def _load_pyproject(path: Path, text: str) -> Plan:
 def _validate(
     data: dict[str, Any], filename: str, line_of: Callable[[tuple[int | str, ...]], int | None]
 ) -> Plan:
+    def located(loc: Loc, message: str) -> str:
+        line = line_of(loc)
+        where = f"{filename}:{line}" if line else filename
+        return f"{where}: {_dotted(loc)}: {message}"
+
     try:
-        return Plan.model_validate(data)
+        plan = Plan.model_validate(data, context={"defer_cross_checks": True})
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            loc = _clean_loc(item["loc"])
-            line = line_of(loc)
-            field = _dotted(loc)
-            where = f"{filename}:{line}" if line else filename
-            message = item["msg"].removeprefix("Value error, ")
-            problems.append(f"{where}: {field}: {message}")
+        problems = [
+            located(_clean_loc(item["loc"]), item["msg"].removeprefix("Value error, "))
+            for item in error.errors()
+        ]
         raise PlanError(problems) from error
+    cross = cross_reference_problems(plan)
+    if cross:
+        raise PlanError([located(loc, message) for loc, message in cross])
+    return plan
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:

@@ -130,6 +130,67 @@ def test_semantic_problems(text: str, expected: str) -> None:
     assert any(expected in problem for problem in problems_of(text))
 
 
+def test_cross_reference_problems_are_all_reported_at_their_own_lines() -> None:
+    text = textwrap.dedent(
+        """\
+        name: x
+        phases:
+          - id: p
+            title: P
+            tasks:
+              - {id: t1, title: T, depends_on: [t2]}
+              - {id: t2, title: T, depends_on: [t1]}
+              - {id: t2, title: Again}
+        execution_order:
+          - {day: 1, title: D, tasks: [t1, t7]}
+        criteria:
+          - {id: a, title: A, gate: {kind: checks, rules: [db-ops-acess]}, after: [zz]}
+          - {id: b, title: B, gate: {kind: manual}, after: [b]}
+        """
+    )
+
+    problems = problems_of(text)
+
+    assert problems == [
+        "readiness.yaml:8: phases[0].tasks[2].id: duplicate task id 't2'",
+        "readiness.yaml:10: execution_order[0].tasks[1]: day 1 lists unknown task(s) ['t7']",
+        "readiness.yaml:12: criteria[0].after[0]: criterion 'a' runs after unknown ['zz']",
+        "readiness.yaml:6: phases[0].tasks[0].depends_on: tasks depend on each other in a cycle: "
+        "t1 -> t2 -> t1",
+        "readiness.yaml:13: criteria[1].after: criteria run after each other in a cycle: b -> b",
+        "readiness.yaml:12: criteria[0].gate.rules[0]: unknown rule 'db-ops-acess'; the rules "
+        "are cron-handler, db-ops-access, missing-dependency, syntax-error, tsconfig-jsx",
+    ]
+
+
+def test_a_key_given_twice_is_refused_not_silently_replaced() -> None:
+    text = textwrap.dedent(
+        """\
+        name: x
+        criteria:
+          - id: a
+            title: A
+            gate: {kind: checks, rules: [db-ops-access]}
+            gate: {kind: manual, signed_off: {by: me, at: 2026-01-01}}
+        """
+    )
+
+    assert problems_of(text) == [
+        "readiness.yaml:6: criteria[0].gate: duplicate key 'gate' (the earlier value would be "
+        "silently replaced)"
+    ]
+
+
+def test_a_plan_built_in_code_fails_on_its_first_cross_reference_problem() -> None:
+    with pytest.raises(ValueError, match="duplicate criterion id 'a'"):
+        Plan.model_validate(
+            {
+                "name": "x",
+                "criteria": [{"id": "a", "title": t, "gate": {"kind": "manual"}} for t in "AB"],
+            }
+        )
+
+
 def test_broken_yaml_names_the_line() -> None:
     problems = problems_of("name: x\ncriteria: [\n  - a: b\n")
 
