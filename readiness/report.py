@@ -45,7 +45,9 @@ class Written:
     paths: list[Path]
 
 
-def git_metadata(root: Path) -> GitInfo | None:
+def git_metadata(root: Path, ignore: Path | None = None) -> GitInfo | None:
+    """Commit, branch and whether the tree has changes; `ignore` (the report's own output
+    directory) does not count as a change."""
     try:
         repo = Repo(root, search_parent_directories=True)
     except (InvalidGitRepositoryError, NoSuchPathError):
@@ -54,18 +56,24 @@ def git_metadata(root: Path) -> GitInfo | None:
         if not repo.head.is_valid():
             return None  # a repository without commits yet
         branch = None if repo.head.is_detached else repo.active_branch.name
-        dirty = repo.is_dirty(untracked_files=True)
+        top = Path(repo.working_tree_dir or root).resolve()
+        pathspec: list[str] = []
+        if ignore is not None and ignore.resolve().is_relative_to(top):
+            pathspec = ["--", f":(top,exclude){ignore.resolve().relative_to(top).as_posix()}"]
+        dirty = bool(repo.git.status("--porcelain", "--untracked-files=normal", *pathspec))
         return GitInfo(commit=repo.head.commit.hexsha, branch=branch, dirty=dirty)
 
 
-def load_history(out_dir: Path) -> list[TrendPoint]:
-    """Earlier runs; an unreadable history is started afresh rather than failing the report."""
+def load_history(out_dir: Path, plan_name: str | None = None) -> list[TrendPoint]:
+    """Earlier runs of the same plan; an unreadable history is started afresh rather than failing
+    the report, and runs of another plan written to the same directory are not its trend."""
     path = out_dir / HISTORY_FILE
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return [TrendPoint.model_validate(item) for item in raw]
+        points = [TrendPoint.model_validate(item) for item in raw]
     except (OSError, ValueError, TypeError, ValidationError):
         return []
+    return [p for p in points if plan_name is None or p.plan in {None, plan_name}]
 
 
 def build_report(
@@ -82,7 +90,6 @@ def build_report(
     statuses = [r.status for r in results]
     overall = worst(statuses)
     status = Status.PASS if overall in {Status.PASS, Status.NOT_APPLICABLE} else overall
-    passed = sum(s in {Status.PASS, Status.NOT_APPLICABLE} for s in statuses)
     counts = Counts(
         passed=statuses.count(Status.PASS),
         failed=statuses.count(Status.FAIL),
@@ -93,8 +100,10 @@ def build_report(
         generated_at=generated_at,
         commit=git.commit if git else None,
         status=status,
-        passed=passed,
+        passed=statuses.count(Status.PASS),
         total=len(results),
+        not_applicable=statuses.count(Status.NOT_APPLICABLE),
+        plan=plan.name,
     )
     return Report(
         plan_name=plan.name,
@@ -161,9 +170,16 @@ _ENVIRONMENT = Environment(
 _ICONS = {"pass": "✅", "fail": "❌", "error": "⚠️", "not-applicable": "⚪"}
 
 
+def _text(text: str) -> str:
+    """Plan text in Markdown: one line, and no raw HTML (`<script>`, `</details>`) reaching a
+    pull request comment or a job summary; entities render as the characters they stand for."""
+    one_line = " ".join(str(text).split())
+    return one_line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _cell(text: str) -> str:
-    """Markdown table cells: one line, pipes escaped."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Markdown table cells: plan text with pipes escaped."""
+    return _text(text).replace("|", "\\|")
 
 
 def _fence(text: str) -> str:
@@ -184,6 +200,7 @@ def _backtick_runs(line: str) -> list[str]:
 
 
 _ENVIRONMENT.filters["cell"] = _cell
+_ENVIRONMENT.filters["text"] = _text
 _ENVIRONMENT.filters["fence"] = _fence
 _ENVIRONMENT.globals["icons"] = _ICONS
 
@@ -205,11 +222,15 @@ RENDERERS = {"md": render_markdown, "html": render_html, "json": render_json}
 
 
 def write_reports(report: Report, out_dir: Path, formats: Sequence[str]) -> list[Path]:
-    """All requested formats plus the history, each file complete or absent."""
+    """All requested formats plus the history, each file complete or absent. A report of a
+    format not chosen this time is removed: beside the new ones it would describe another run."""
     files = {out_dir / f"{REPORT_NAME}.{fmt}": RENDERERS[fmt](report) for fmt in formats}
     history = [point.model_dump(mode="json") for point in report.trend]
     files[out_dir / HISTORY_FILE] = json.dumps(history, indent=2) + "\n"
     write_all_atomically(files)
+    for fmt in FORMATS:
+        if fmt not in formats:
+            (out_dir / f"{REPORT_NAME}.{fmt}").unlink(missing_ok=True)
     return list(files)
 
 
@@ -224,7 +245,7 @@ def evaluate_and_write(
     jobs: int = DEFAULT_JOBS,
 ) -> Written:
     context = context or GateContext(root=root)
-    git = git_metadata(root)  # before writing: our own reports must not make the tree dirty
+    git = git_metadata(root, ignore=out_dir)  # our own earlier reports do not make it dirty
     started = datetime.now(UTC)
     results = evaluate_criteria(plan.criteria, context, jobs=jobs)
     finished = datetime.now(UTC)
@@ -235,7 +256,7 @@ def evaluate_and_write(
         results,
         generated_at=context.now(),
         git=git,
-        history=load_history(out_dir),
+        history=load_history(out_dir, plan.name),
         duration=(finished - started).total_seconds(),
     )
     return Written(report, write_reports(report, out_dir, formats))

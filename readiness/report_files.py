@@ -6,8 +6,10 @@ writes it; a half-written file in either place is worse than none.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import stat
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,20 +20,25 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def write_all_atomically(files: Mapping[Path, str]) -> None:
-    """Write every file to a temporary first; rename only once all of them were written."""
-    staged: list[tuple[str, Path]] = []
+    """Write every file to a temporary first; rename only once all of them were written.
+
+    A new file gets the mode the umask gives (readable by a web server or a CI uploader, unlike
+    `mkstemp`'s 0600); a replaced file keeps its own mode."""
+    staged: list[tuple[Path, Path]] = []
     try:
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
             staged.append((temporary, path))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            with temporary.open("x", encoding="utf-8", newline="") as stream:
                 stream.write(text)
                 stream.flush()
                 os.fsync(stream.fileno())
+            with contextlib.suppress(FileNotFoundError):
+                temporary.chmod(stat.S_IMODE(path.stat().st_mode))
         for temporary, path in staged:
-            Path(temporary).replace(path)
+            temporary.replace(path)
         staged.clear()
     finally:
         for temporary, _ in staged:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)

@@ -62,8 +62,12 @@ class TrendPoint(_Model):
     generated_at: datetime
     commit: str | None
     status: Status
-    passed: int = Field(description="Criteria that passed or did not apply.")
+    passed: int = Field(description="Criteria that passed.")
     total: int
+    not_applicable: int = Field(default=0, description="Criteria that did not apply (of total).")
+    plan: str | None = Field(
+        default=None, description="The plan's name; runs of others are kept apart."
+    )
 
 
 class Counts(_Model):

@@ -39,13 +39,16 @@ def trend_chart(trend: list[TrendPoint]) -> Chart:
     step = (WIDTH - 2 * PAD) / (count - 1) if count > 1 else 0.0
     points = []
     for index, point in enumerate(trend):
-        share = point.passed / point.total if point.total else 1.0
+        applied = point.total - point.not_applicable
+        share = point.passed / applied if applied else 1.0
         x = PAD + index * step if count > 1 else WIDTH / 2
         y = HEIGHT - PAD - share * (HEIGHT - 2 * PAD)
         commit = (point.commit or "no git")[:8]
         label = (
             f"{point.generated_at:%Y-%m-%d %H:%M} UTC, {commit}: "
-            f"{point.passed}/{point.total} passing ({point.status})"
+            f"{point.passed}/{applied} passing"
+            + (f", {point.not_applicable} not applicable" if point.not_applicable else "")
+            + f" ({point.status})"
         )
         points.append(ChartPoint(round(x, 1), round(y, 1), point.status, label))
     return Chart(WIDTH, HEIGHT, points)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +15,7 @@ from git import Repo
 
 from readiness.cli import main
 from readiness.gates.result import GateContext, GateResult, Status
-from readiness.gates.runner import CriterionResult
+from readiness.gates.runner import CriterionResult, evaluate_criteria
 from readiness.plan import parse_plan_yaml, schema_path
 from readiness.report import (
     FORMATS,
@@ -86,7 +88,8 @@ def test_report_model_counts_and_status(repo_root: Path, tmp_path: Path) -> None
     assert report.git is not None
     assert (report.git.branch, report.git.dirty) == ("main", False)
     assert report.phases[0].tasks[0].files == ["a.ts"]
-    assert report.trend[-1].passed == 2
+    assert (report.trend[-1].passed, report.trend[-1].not_applicable) == (1, 1)
+    assert report.trend[-1].plan == "Demo <plan>"
 
 
 def test_json_report_validates_against_the_published_schema(
@@ -119,7 +122,7 @@ def test_html_is_self_contained_and_escaped(repo_root: Path, tmp_path: Path) -> 
 def test_markdown_is_a_table_with_folded_evidence(repo_root: Path, tmp_path: Path) -> None:
     markdown = render_markdown(evaluate(repo_root, tmp_path / "out"))
 
-    assert markdown.startswith("## ❌ Readiness: Demo <plan> — FAIL")
+    assert markdown.startswith("## ❌ Readiness: Demo &lt;plan&gt; — FAIL")
     assert "| ❌ | A command \\| with a pipe |" in markdown
     assert "<details><summary>❌ <code>bad</code>: fail" in markdown
     assert "````text" in markdown  # the evidence holds ``` so the fence is longer
@@ -161,6 +164,61 @@ def test_atomic_writer_creates_folders(tmp_path: Path) -> None:
     assert target.read_text() == "hello"
 
 
+def test_atomic_writer_honours_the_umask_and_keeps_a_replaced_files_mode(tmp_path: Path) -> None:
+    kept = tmp_path / "kept.yaml"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    previous = os.umask(0o022)
+    try:
+        write_all_atomically({tmp_path / "new.md": "new", kept: "replaced"})
+    finally:
+        os.umask(previous)
+
+    assert stat.S_IMODE((tmp_path / "new.md").stat().st_mode) == 0o644
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    assert kept.read_text() == "replaced"
+
+
+def test_the_reports_own_directory_does_not_make_the_tree_dirty(repo_root: Path) -> None:
+    evaluate(repo_root, repo_root / "reports")
+    second = evaluate(repo_root, repo_root / "reports")
+    (repo_root / "stray.txt").write_text("an untracked file elsewhere")
+    third = evaluate(repo_root, repo_root / "reports")
+
+    assert second.git is not None
+    assert second.git.dirty is False
+    assert third.git is not None
+    assert third.git.dirty is True
+
+
+def test_a_report_of_fewer_formats_removes_the_stale_ones(repo_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    report = evaluate(repo_root, out)
+
+    write_reports(report, out, ["md"])
+
+    assert sorted(p.name for p in out.iterdir()) == [HISTORY_FILE, "report.md"]
+
+
+def test_plan_text_cannot_put_html_into_the_markdown(tmp_path: Path) -> None:
+    plan = parse_plan_yaml(
+        "name: <script>x</script>\ncriteria:\n"
+        "  - {id: a, title: '</details><img src=x>', gate: {kind: manual, note: n}}\n"
+        "unplaced: ['<b>bold</b> & more']\n"
+    )
+    results = evaluate_criteria(plan.criteria, GateContext(root=tmp_path))
+    report = build_report(
+        plan, tmp_path / "p.yaml", tmp_path, results, generated_at=NOW, git=None, history=[]
+    )
+
+    markdown = render_markdown(report)
+
+    assert not any(tag in markdown for tag in ("<script>", "<img", "<b>"))
+    assert "Readiness: &lt;script&gt;x&lt;/script&gt;" in markdown
+    assert "&lt;/details&gt;&lt;img src=x&gt;" in markdown
+    assert "- &lt;b&gt;bold&lt;/b&gt; &amp; more" in markdown
+
+
 def test_trend_grows_with_each_run_and_survives_a_broken_history(
     repo_root: Path, tmp_path: Path
 ) -> None:
@@ -169,8 +227,10 @@ def test_trend_grows_with_each_run_and_survives_a_broken_history(
     (repo_root / "present.txt").unlink()
     second = evaluate(repo_root, out)
 
-    assert [(p.passed, p.total) for p in second.trend] == [(2, 3), (1, 3)]
+    assert [(p.passed, p.total, p.not_applicable) for p in second.trend] == [(1, 3, 1), (0, 3, 1)]
     assert len(load_history(out)) == 2
+    assert load_history(out, "another plan") == []  # its runs are not this plan's trend
+    assert "1/2 passing, 1 not applicable" in trend_chart(second.trend).points[0].label
     chart = trend_chart(second.trend)
     assert chart.points[0].y < chart.points[1].y  # fewer passing: lower on the chart
     assert chart.polyline.count(",") == 2
