@@ -424,7 +424,12 @@ def load_plan(path: Path) -> Plan:
     """Read a plan from `readiness.yaml` (any YAML file) or from a `pyproject.toml`."""
     if not path.is_file():
         raise PlanError([f"{path}: no such plan file"])
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise PlanError([f"{path}: not UTF-8 text (byte {error.start}: {error.reason})"]) from None
+    except OSError as error:
+        raise PlanError([f"{path}: cannot read: {error.strerror or error}"]) from None
     if path.suffix == ".toml":
         return _load_pyproject(path, text)
     return parse_plan_yaml(text, str(path))

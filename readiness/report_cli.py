@@ -95,16 +95,42 @@ def report(
         for problem in error.problems[:-1]:
             click.echo(f"readiness: error: {problem}", err=True)
         raise UserError(error.problems[-1]) from error
+    if not plan.criteria:
+        raise UserError(f"{source}: the plan has no criteria, so there is nothing to evaluate")
     out_dir = out or root / "reports"
-    written = evaluate_and_write(
-        plan, source, root, out_dir, chosen, context=GateContext(root=root), jobs=jobs
-    )
+    # Where the results go is checked before the gates run: minutes of work must not end in
+    # "cannot write" with nothing to show.
+    _check_writable_dir(out_dir, "--out")
+    summary_file = _step_summary_file() if step_summary else None
+    if summary_file is not None:
+        _check_writable_dir(summary_file.parent, "GITHUB_STEP_SUMMARY")
+    try:
+        written = evaluate_and_write(
+            plan, source, root, out_dir, chosen, context=GateContext(root=root), jobs=jobs
+        )
+    except OSError as error:
+        raise UserError(f"--out {out_dir}: cannot write the reports: {_reason(error)}") from error
     _print_summary(written.report)
     for written_path in written.paths:
         click.echo(f"wrote {written_path}")
-    if step_summary:
-        _append_step_summary(written.report)
+    if summary_file is not None:
+        _append_step_summary(written.report, summary_file)
     raise click.exceptions.Exit(0 if written.report.status == Status.PASS else 1)
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def _check_writable_dir(directory: Path, what: str) -> None:
+    """Create the directory if needed and prove a file can be made in it."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".readiness-probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        raise UserError(f"{what} {directory}: cannot write there: {_reason(error)}") from error
 
 
 def _print_summary(result: Report) -> None:
@@ -121,15 +147,22 @@ def _print_summary(result: Report) -> None:
     Console(soft_wrap=False).print(table)
 
 
-def _append_step_summary(result: Report) -> None:
-    from readiness.report import render_markdown
-
+def _step_summary_file() -> Path | None:
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         click.echo("readiness: --step-summary: GITHUB_STEP_SUMMARY is not set; skipped", err=True)
-        return
-    with Path(target).open("a", encoding="utf-8") as summary:
-        summary.write(render_markdown(result))
+        return None
+    return Path(target)
+
+
+def _append_step_summary(result: Report, target: Path) -> None:
+    from readiness.report import render_markdown
+
+    try:
+        with target.open("a", encoding="utf-8") as summary:
+            summary.write(render_markdown(result))
+    except OSError as error:
+        raise UserError(f"GITHUB_STEP_SUMMARY {target}: {_reason(error)}") from error
 
 
 @click.group(epilog=GATE_EXAMPLES)

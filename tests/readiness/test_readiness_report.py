@@ -387,3 +387,50 @@ def test_cli_report_rejects_unknown_formats(
 def test_cli_report_without_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path)]) == 2
     assert "no readiness.yaml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("plan_bytes", "message"),
+    [
+        (b"name: x\ncriteria: []\n", "the plan has no criteria, so there is nothing to evaluate"),
+        (b"name: \xff\xfe\n", "not UTF-8 text (byte 6: invalid start byte)"),
+    ],
+)
+def test_cli_report_refuses_plans_it_cannot_evaluate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], plan_bytes: bytes, message: str
+) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_bytes(plan_bytes)
+
+    status = main(["report", str(tmp_path), "--plan", str(plan), "--out", str(tmp_path / "o")])
+
+    assert status == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o" / "report.md").exists()
+
+
+def test_cli_report_checks_where_it_writes_before_running_any_gate(
+    repo_root: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    marker = repo_root / "ran.txt"
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "name: x\ncriteria:\n  - id: a\n    title: A\n    gate:\n      kind: command\n"
+        f"      argv: ['{PY}', -c, 'open(\"ran.txt\", \"w\")']\n"
+    )
+
+    bad_out = main(["report", str(repo_root), "--plan", str(plan), "--out", str(blocker / "sub")])
+    out_error = capsys.readouterr().err
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(blocker / "summary.md"))
+    bad_summary = main(["report", str(repo_root), "--plan", str(plan), "--step-summary"])
+    summary_error = capsys.readouterr().err
+
+    assert (bad_out, bad_summary) == (2, 2)
+    assert f"--out {blocker / 'sub'}: cannot write there" in out_error
+    assert f"GITHUB_STEP_SUMMARY {blocker}: cannot write there" in summary_error
+    assert not marker.exists()  # no gate ran
