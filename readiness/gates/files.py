@@ -21,7 +21,8 @@ def evaluate(spec: FilesGate, context: GateContext) -> GateResult:
     details: dict[str, object] = {"exist": found, "missing": missing}
     if spec.fresh is not None:
         cwd = context.root / spec.fresh.cwd if spec.fresh.cwd else context.root
-        outcome = run_command(spec.fresh.argv, cwd, spec.fresh.timeout, context.env)
+        budget = context.time_left(spec.fresh.timeout)
+        outcome = run_command(spec.fresh.argv, cwd, budget, context.env)
         details["fresh_exit_code"] = outcome.exit_code
         lines.append(f"$ {' '.join(spec.fresh.argv)}\n{outcome.output}".rstrip())
         evidence = truncate("\n".join(lines))

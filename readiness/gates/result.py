@@ -8,6 +8,7 @@ does not exist, a monitor that does not answer).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,6 +61,13 @@ class GateContext:
     root: Path
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    deadline: float | None = None  # time.monotonic() by which the criterion must be decided
+
+    def time_left(self, budget: float) -> float:
+        """A gate's own time limit, cut short by its criterion's deadline."""
+        if self.deadline is None:
+            return budget
+        return max(0.001, min(budget, self.deadline - time.monotonic()))
 
 
 def truncate(text: str, limit: int = EVIDENCE_LIMIT) -> str:

@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from readiness.gates.result import GateContext, GateResult, Status, worst
@@ -21,6 +21,7 @@ from readiness.plan import Criterion, GateSpec
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_JOBS = 4
 _SLACK = 30.0  # beyond a command's own timeout: time to kill it and collect its output
+_DEADLINE_SLACK = 2.0  # beyond a criterion's timeout, for its gates to report that they stopped
 
 
 def evaluator(kind: str) -> Callable[[Any, GateContext], GateResult]:
@@ -74,6 +75,8 @@ def evaluate_gate(spec: GateSpec, context: GateContext) -> GateResult:
 
 def evaluate_criterion(criterion: Criterion, context: GateContext) -> CriterionResult:
     started = time.monotonic()
+    if criterion.timeout is not None:  # commands stop themselves by then, not only the wait
+        context = replace(context, deadline=started + criterion.timeout)
     results = [evaluate_gate(spec, context) for spec in criterion.gates]
     return CriterionResult(
         criterion.id,
@@ -85,8 +88,10 @@ def evaluate_criterion(criterion: Criterion, context: GateContext) -> CriterionR
 
 
 def time_limit(criterion: Criterion) -> float:
+    """How long to wait for a criterion. With its own `timeout`, its commands stop themselves at
+    that deadline and report it; the wait allows them a moment to do so."""
     if criterion.timeout is not None:
-        return criterion.timeout
+        return criterion.timeout + _DEADLINE_SLACK
     own = 0.0
     for spec in criterion.gates:
         if spec.kind == "command":
@@ -137,7 +142,7 @@ def evaluate_criteria(
         for key, (criterion, started, deadline) in list(running.items()):
             if now >= deadline:
                 running.pop(key)
-                limit = deadline - started
+                limit = criterion.timeout or deadline - started
                 done[key] = _stuck(criterion, f"timed out after {limit:g}s", now - started)
     return [done[c.id] for c in criteria]
 

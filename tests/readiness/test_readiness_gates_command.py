@@ -99,6 +99,32 @@ def test_timeout_kills_the_process_group_and_keeps_output(tmp_path: Path) -> Non
     assert not marker.exists()  # the grandchild was killed with its group
 
 
+def test_the_commands_own_exit_decides_and_what_it_left_running_is_stopped(
+    tmp_path: Path,
+) -> None:
+    # The shell exits at once; its background child would hold the output open for 30 s.
+    script = "sleep 30 & echo started; exit 0"
+    spec = CommandGate(kind="command", argv=["sh", "-c", script], timeout=20)
+
+    result = command.evaluate(spec, context(tmp_path))
+
+    assert result.status == Status.PASS
+    assert result.summary.endswith("exited 0")  # not "timed out after 20s"
+    assert "started" in result.evidence
+
+
+def test_huge_output_is_read_in_bounded_memory_keeping_head_and_tail(tmp_path: Path) -> None:
+    code = "import sys; print('first'); sys.stdout.write('x' * 20_000_000); print(); print('last')"
+
+    outcome = command.run_command([PY, "-c", code], tmp_path, 60, {})
+
+    assert outcome.exit_code == 0
+    assert outcome.output.startswith("first")
+    assert outcome.output.rstrip().endswith("last")
+    assert "bytes omitted" in outcome.output
+    assert len(outcome.output) <= 2 * command.KEEP_BYTES + 100
+
+
 def test_own_tools_and_python_run_with_our_interpreter(tmp_path: Path) -> None:
     assert resolve_argv(["readiness", "--version"]) == [PY, "-m", "readiness", "--version"]
     assert resolve_argv(["ops-monitor"]) == [PY, "-m", "ops_monitor"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from readiness.gates.result import GateContext, Status
@@ -76,8 +77,11 @@ def test_a_criterion_past_its_time_limit_is_an_error(tmp_path: Path) -> None:
         f"""
   - id: slow
     title: Slow
-    timeout: 0.2
-    gate: {{kind: command, argv: ["{PY}", -c, "import time; time.sleep(5)"], timeout: 1}}
+    timeout: 0.5
+    gate:
+      kind: command
+      argv: ["{PY}", -c, "import time; time.sleep(1.5); open('finished', 'w')"]
+      timeout: 10
   - id: quick
     title: Quick
     gate: {{kind: manual, signed_off: {{by: me, at: 2020-01-01}}}}
@@ -85,10 +89,12 @@ def test_a_criterion_past_its_time_limit_is_an_error(tmp_path: Path) -> None:
     )
 
     results = evaluate_criteria(plan, GateContext(root=tmp_path), jobs=1)
+    time.sleep(2)  # longer than the command would have needed
 
     assert results[0].status == Status.ERROR
-    assert results[0].summary == "timed out after 0.2s"
+    assert results[0].summary.endswith(": timed out after 0.5s")
     assert results[1].status == Status.PASS
+    assert not (tmp_path / "finished").exists()  # stopped at the deadline, not abandoned
 
 
 def test_time_limits_follow_the_gates_own_timeouts() -> None:
@@ -102,7 +108,7 @@ def test_time_limits_follow_the_gates_own_timeouts() -> None:
 """
     )
 
-    assert [time_limit(c) for c in plan] == [40, 50, 3, 605, 600]
+    assert [time_limit(c) for c in plan] == [40, 50, 5, 605, 600]
 
 
 def test_a_crashing_gate_becomes_an_error_result(tmp_path: Path) -> None:
