@@ -67,6 +67,7 @@ class _Block:
     text: str = ""
     items: list[str] = field(default_factory=list)
     item_lines: list[int] = field(default_factory=list)
+    item_parts: list[list[str]] = field(default_factory=list)  # each item's own text, then nested
     ordered: bool = False
 
 
@@ -150,6 +151,12 @@ def _on_heading(builder: _Builder, block: _Block, section: str) -> str:
 
 
 def _add_to_task(builder: _Builder, task: dict[str, Any], block: _Block) -> None:
+    if block.kind == "paragraph" and "\n**" in block.text:
+        # `**Priority**: ...` and `**Owner**: ...` on consecutive lines form one paragraph in
+        # Markdown; each labelled line is read on its own.
+        for part in re.split(r"\n(?=\*\*[^*]+\*\*:)", block.text):
+            _add_to_task(builder, task, _Block("paragraph", block.line, text=part))
+        return
     if block.kind == "paragraph":
         label = _LABEL.match(block.text)
         if label is None:
@@ -165,14 +172,22 @@ def _add_to_task(builder: _Builder, task: dict[str, Any], block: _Block) -> None
                 task["notes"].append(block.text)
         elif name in {"tasks", "steps"} and not rest:
             return
-        else:  # "**Task**: ..." and other labelled lines are steps of their own
-            task["steps"].append({"title": _plain(rest), "files": _paths(rest), "notes": []})
+        elif name in {"task", "step"} or not rest:  # "**Task**: ..." is a step of its own
+            task["steps"].append(
+                {"title": _plain(rest or label["label"]), "files": _paths(rest), "notes": []}
+            )
+        else:  # "**Owner**: alice" and the like: what the task says about itself
+            task["notes"].append(f"{label['label'].strip()}: {rest}")
+            task["files"].extend(_paths(rest))
         return
     if block.kind == "list" and block.ordered:
-        for item in block.items:
-            bold = _BOLD_LEAD.match(item)
-            title = bold["title"].strip() if bold else _plain(item)
-            task["steps"].append({"title": title, "files": _paths(item), "notes": []})
+        for item, parts in zip(block.items, block.item_parts, strict=True):
+            own, nested = parts[0] if parts else item, parts[1:]
+            bold = _BOLD_LEAD.match(own)
+            title = bold["title"].strip() if bold else _plain(own)
+            rest = bold["rest"].strip() if bold else ""
+            notes = [text for text in (rest, *nested) if text and not _only_paths(text)]
+            task["steps"].append({"title": title, "files": _paths(item), "notes": notes})
         return
     if block.kind == "list":
         target = task["steps"][-1] if task["steps"] else task
@@ -252,7 +267,7 @@ def _gate_for(text: str) -> tuple[Any, list[Any]]:
     gates.extend(CommandGate(kind="command", argv=shlex.split(c)) for c in _commands(text))
     percent = _PERCENT.search(text)
     if not gates and percent and "coverage" in text.lower():
-        glob = "**/api/routes/**" if "route" in text.lower() else "**"
+        glob = _coverage_glob(text)
         gates.append(
             CoverageGate(
                 kind="coverage",
@@ -265,6 +280,15 @@ def _gate_for(text: str) -> tuple[Any, list[Any]]:
             ManualGate(kind="manual", note="No rule or command decides this; sign it off.")
         )
     return gates[0], gates[1:]
+
+
+def _coverage_glob(text: str) -> str:
+    """The sources a coverage criterion names (`src/api/` -> `src/api/**`), else a guess."""
+    for span in re.findall(r"`([^`]+)`", text):
+        path = span.strip()
+        if _PATH.match(path) or "*" in path:
+            return f"{path.rstrip('/')}/**" if path.endswith("/") else path
+    return "**/api/routes/**" if "route" in text.lower() else "**"
 
 
 def _collect_other_files(builder: _Builder, block: _Block) -> None:
@@ -356,9 +380,18 @@ def _blocks(text: str) -> list[_Block]:
         elif token.type == "paragraph_open":
             blocks.append(_Block("paragraph", line, text=tokens[index + 1].content))
         elif token.type in {"bullet_list_open", "ordered_list_open"}:
-            items, item_lines = _list_items(tokens[index + 1 : end])
+            items, item_lines, parts = _list_items(tokens[index + 1 : end])
             ordered = token.type == "ordered_list_open"
-            blocks.append(_Block("list", line, items=items, item_lines=item_lines, ordered=ordered))
+            blocks.append(
+                _Block(
+                    "list",
+                    line,
+                    items=items,
+                    item_lines=item_lines,
+                    item_parts=parts,
+                    ordered=ordered,
+                )
+            )
         elif token.type != "hr":
             start, stop = token.map if token.map else (0, 0)
             source = " ".join(part.strip() for part in lines[start:stop]).strip()
@@ -378,10 +411,12 @@ def _closing(tokens: list[Token], index: int) -> int:
     return len(tokens) - 1  # pragma: no cover - markdown-it always closes what it opens
 
 
-def _list_items(tokens: list[Token]) -> tuple[list[str], list[int]]:
-    """Each item's text and line; nested content is joined on so that nothing is lost."""
+def _list_items(tokens: list[Token]) -> tuple[list[str], list[int], list[list[str]]]:
+    """Each item's text and line; nested content is joined on so that nothing is lost. Also
+    each item's parts: its own text first, then every nested paragraph or item on its own."""
     items: list[str] = []
     lines: list[int] = []
+    parts: list[list[str]] = []
     depth = 0
     for token in tokens:
         if token.type == "list_item_open":
@@ -389,17 +424,24 @@ def _list_items(tokens: list[Token]) -> tuple[list[str], list[int]]:
             if depth == 1:
                 items.append("")
                 lines.append(token.map[0] + 1 if token.map else 0)
+                parts.append([])
         elif token.type == "list_item_close":
             depth -= 1
         elif token.type in {"inline", "code_block", "fence"} and items:
             separator = " " if items[-1] else ""
             items[-1] += separator + token.content.strip()
-    return items, lines
+            parts[-1].append(token.content.strip())
+    return items, lines, parts
 
 
 def _paths(text: str) -> list[str]:
     spans = re.findall(r"`([^`]+)`", text)
     return _dedupe([span.strip() for span in spans if _PATH.match(span.strip())])
+
+
+def _only_paths(text: str) -> bool:
+    """`(`src/a.ts`)`: a step's file reference, kept in its files rather than as a note."""
+    return not re.sub(r"`[^`]+`|[()\s,;]", "", text) and bool(_paths(text))
 
 
 def _commands(text: str) -> list[str]:

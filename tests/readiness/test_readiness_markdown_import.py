@@ -154,6 +154,43 @@ def test_unknown_structure_is_listed_not_dropped() -> None:
         assert expected in joined
 
 
+def test_labelled_lines_nested_notes_and_coverage_paths_are_kept() -> None:
+    text = textwrap.dedent(
+        """\
+        # Plan
+
+        ## Phase 1: Stuff
+
+        ### 1.1 Do a thing
+
+        **Priority**: CRITICAL - urgent
+        **Owner**: alice
+
+        1. **Step one** (`src/a.ts`) before lunch
+           - nested note
+             - doubly nested note
+        2. Step two
+
+        ## Success Criteria
+
+        - [ ] Coverage above 80% on `src/api/`
+        """
+    )
+
+    plan = import_markdown(text)
+
+    task = plan.phases[0].tasks[0]
+    assert (task.priority, task.priority_note) == ("critical", "urgent")
+    assert task.notes == ["Owner: alice"]
+    first, second = task.steps
+    assert (first.title, first.files) == ("Step one", ["src/a.ts"])
+    assert first.notes == ["(`src/a.ts`) before lunch", "nested note", "doubly nested note"]
+    assert (second.title, second.notes) == ("Step two", [])
+    (criterion,) = plan.criteria
+    assert isinstance(criterion.gate, CoverageGate)
+    assert criterion.gate.paths == {"src/api/**": 80.0}
+
+
 def test_cli_import_writes_yaml_that_loads_back(
     seed_text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
