@@ -94,7 +94,8 @@ def evaluate(spec: CoverageGate, context: GateContext) -> GateResult:
     }
     empty = [r.scope for r in rows if r.files == 0]
     if empty:
-        summary = f"no file in the report matches {', '.join(empty)}"
+        scopes = ", ".join("the whole report" if scope == "total" else scope for scope in empty)
+        summary = f"no file in the report is counted for {scopes}"
         return GateResult("coverage", Status.ERROR, summary, table(rows), details)
     below = [r for r in rows if not r.passed]
     if below:

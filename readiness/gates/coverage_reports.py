@@ -63,6 +63,8 @@ def detect_format(report: Path, text: str) -> str:
     try:
         data = json.loads(text)
     except ValueError as error:
+        if report.suffix == ".json" or head.lstrip().startswith(("{", "[")):
+            raise CoverageReportError(f"{report}: not valid JSON: {error}") from error
         raise CoverageReportError(f"{report}: cannot tell the report's format") from error
     if isinstance(data, dict) and "files" in data and "totals" in data:
         return "coverage-json"
