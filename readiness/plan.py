@@ -239,6 +239,11 @@ class MonitorGate(_Strict):
     allow_open_critical: bool = False
     check_crons: bool = True
     launch: LaunchMonitor | None = None
+    missing_url: Literal["error", "not-applicable"] = Field(
+        default="error",
+        description="When neither `url` nor READINESS_MONITOR_URL is set: an error (a forgotten "
+        "variable must not pass), or not-applicable where no monitor runs on purpose.",
+    )
 
 
 class SignOff(_Strict):

@@ -47,7 +47,8 @@ def evaluate(spec: MonitorGate, context: GateContext) -> GateResult:
     url = spec.url or context.env.get(URL_ENV)
     if not url:
         summary = f"no monitor configured (set `url` or {URL_ENV})"
-        return GateResult("monitor", Status.NOT_APPLICABLE, summary)
+        status = Status.ERROR if spec.missing_url == "error" else Status.NOT_APPLICABLE
+        return GateResult("monitor", status, summary)
     try:
         with OpsMonitorClient(url, token=token) as client:
             return _judge(spec, context, client, [f"monitor at {url}"])

@@ -233,11 +233,15 @@ def test_url_from_the_environment(peer: tuple[Peer, str], tmp_path: Path) -> Non
     assert result.status == Status.PASS
 
 
-def test_no_monitor_configured_is_not_applicable(tmp_path: Path) -> None:
-    result = judge(None, tmp_path)
+def test_no_monitor_configured_is_an_error_unless_the_plan_says_it_may_be_absent(
+    tmp_path: Path,
+) -> None:
+    forgotten = judge(None, tmp_path)
+    optional = judge(None, tmp_path, missing_url="not-applicable")
 
-    assert result.status == Status.NOT_APPLICABLE
-    assert monitor.URL_ENV in result.summary
+    assert forgotten.status == Status.ERROR
+    assert monitor.URL_ENV in forgotten.summary
+    assert optional.status == Status.NOT_APPLICABLE
 
 
 def test_launch_with_a_missing_log_file_is_an_error(tmp_path: Path) -> None:
