@@ -8,12 +8,13 @@ the output directory): a reader or a CI upload sees the previous complete set or
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from git import InvalidGitRepositoryError, NoSuchPathError, Repo
+from git import GitCommandError, InvalidGitRepositoryError, NoSuchPathError, Repo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from pydantic import ValidationError
 
@@ -34,6 +35,7 @@ from readiness.report_model import (
 from readiness.report_trend import trend_chart
 
 FORMATS = ("md", "html", "json")
+log = logging.getLogger(__name__)
 HISTORY_FILE = "history.json"
 HISTORY_LIMIT = 100
 REPORT_NAME = "report"
@@ -51,17 +53,24 @@ def git_metadata(root: Path, ignore: Path | None = None) -> GitInfo | None:
     try:
         repo = Repo(root, search_parent_directories=True)
     except (InvalidGitRepositoryError, NoSuchPathError):
+        if any((folder / ".git").exists() for folder in (root.resolve(), *root.resolve().parents)):
+            log.warning("git metadata left out: git refuses to read the repository at %s", root)
         return None
     with repo:
-        if not repo.head.is_valid():
-            return None  # a repository without commits yet
-        branch = None if repo.head.is_detached else repo.active_branch.name
         top = Path(repo.working_tree_dir or root).resolve()
         pathspec: list[str] = []
         if ignore is not None and ignore.resolve().is_relative_to(top):
             pathspec = ["--", f":(top,exclude){ignore.resolve().relative_to(top).as_posix()}"]
-        dirty = bool(repo.git.status("--porcelain", "--untracked-files=normal", *pathspec))
-        return GitInfo(commit=repo.head.commit.hexsha, branch=branch, dirty=dirty)
+        try:
+            status = repo.git.status("--porcelain", "--untracked-files=normal", *pathspec)
+        except GitCommandError as error:  # e.g. "dubious ownership" in a CI container
+            message = (error.stderr or str(error)).strip().removeprefix("stderr: ").strip("'")
+            log.warning("git metadata left out: %s", message.splitlines()[0])
+            return None
+        if not repo.head.is_valid():
+            return None  # a repository without commits yet
+        branch = None if repo.head.is_detached else repo.active_branch.name
+        return GitInfo(commit=repo.head.commit.hexsha, branch=branch, dirty=bool(status))
 
 
 def load_history(out_dir: Path, plan_name: str | None = None) -> list[TrendPoint]:

@@ -269,6 +269,18 @@ def test_git_metadata_sees_dirty_trees_and_detached_heads(repo_root: Path, tmp_p
     assert git_metadata(tmp_path / "empty") is None
 
 
+def test_a_repository_git_refuses_to_read_is_left_out_with_a_warning(
+    repo_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (repo_root / ".git" / "index").write_bytes(b"not an index")  # git status now fails
+
+    with caplog.at_level("WARNING", logger="readiness.report"):
+        assert git_metadata(repo_root) is None
+
+    assert "git metadata left out: " in caplog.text
+    assert "index" in caplog.text
+
+
 def test_report_outside_git_has_no_git_section(tmp_path: Path) -> None:
     plan = parse_plan_yaml("name: x\ncriteria: []\n")
     results: list[CriterionResult] = []
