@@ -67,6 +67,7 @@ these models (`python -m readiness.plan` prints it).
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -505,10 +506,38 @@ def _load_pyproject(path: Path, text: str) -> Plan:
     )
     if not isinstance(data, dict):
         raise PlanError([f"{path}: no [tool.readiness.plan] table"])
-    header = next(
-        (n for n, line in enumerate(text.splitlines(), 1) if "tool.readiness.plan" in line), None
-    )
-    return _validate(data, f"{path} [tool.readiness.plan]", lambda _loc: header)
+    return _validate(data, f"{path} [tool.readiness.plan]", lambda loc: _toml_line(text, loc))
+
+
+def _toml_line(text: str, loc: Loc) -> int | None:
+    """The line of a plan field in pyproject.toml. tomllib keeps no positions, so the field is
+    found the way a reader would: the N-th `[[tool.readiness.plan.<list>]]` table of a list
+    item, then `<key> =` inside it; else the `[tool.readiness.plan]` header."""
+    lines = text.splitlines()
+
+    def header_lines(name: str) -> list[int]:
+        return [n for n, line in enumerate(lines) if line.strip().replace(" ", "") == name]
+
+    def key_line(start: int, key: str) -> int | None:
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for n in range(start + 1, len(lines)):
+            if lines[n].lstrip().startswith("["):
+                return None
+            if pattern.match(lines[n]):
+                return n
+        return None
+
+    plan_headers = header_lines("[tool.readiness.plan]")
+    found = plan_headers[0] if plan_headers else None
+    if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
+        tables = header_lines(f"[[tool.readiness.plan.{loc[0]}]]")
+        if loc[1] < len(tables):
+            found = tables[loc[1]]
+            if len(loc) >= 3 and isinstance(loc[2], str):
+                found = key_line(found, loc[2]) or found
+    elif loc and isinstance(loc[0], str) and found is not None:
+        found = key_line(found, loc[0]) or found
+    return None if found is None else found + 1
 
 
 def _validate(

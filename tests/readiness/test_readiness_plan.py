@@ -234,6 +234,22 @@ def test_pyproject_errors_name_the_table_line(write: WriteFile) -> None:
     assert f"{pyproject} [tool.readiness.plan]:4: name: Field required" in caught.value.problems
 
 
+def test_pyproject_errors_name_the_line_of_the_field(write: WriteFile) -> None:
+    pyproject = write(
+        "repo/pyproject.toml",
+        "[tool.readiness.plan]\nname = 'p'\nversion = 7\n\n"
+        "[[tool.readiness.plan.criteria]]\nid = 'a'\ntitle = 'A'\ngate = {kind = 'manual'}\n\n"
+        "[[tool.readiness.plan.criteria]]\nid = 'b'\ntitle = 'B'\n"
+        "gate = {kind = 'command', argv = []}\n",
+    )
+
+    with pytest.raises(PlanError) as caught:
+        load_plan(pyproject)
+
+    where = f"{pyproject} [tool.readiness.plan]"
+    assert [p.split(": ")[0] for p in caught.value.problems] == [f"{where}:3", f"{where}:13"]
+
+
 def test_pyproject_without_plan(write: WriteFile) -> None:
     pyproject = write("repo/pyproject.toml", "[tool.readiness]\nselect = []\n")
 
