@@ -58,6 +58,15 @@ KNOWN_GAPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("generic signature", re.compile(r"^\s*<.*>\(")),
     # a lone `<` opening a multi-line type parameter list
     ("multi-line type parameters", re.compile(r"^\s*<\s*$")),
+    # auto-accessor fields after another modifier (TypeScript 4.9): `static accessor #y = 1`,
+    # `abstract accessor x: number`, `public static accessor [key] = 1`
+    (
+        "modified accessor field",
+        re.compile(
+            r"\b(?:abstract|static|override|public|private|protected)\s+accessor\s+"
+            r"(?:#?[A-Za-z_$][\w$]*\s*[?!]?\s*(?:[:=;]|$)|\[|[\"'])"
+        ),
+    ),
 )
 
 

@@ -3,17 +3,24 @@
 `extends` may name a relative file or a package in `node_modules` (found walking up from the
 config, as Node resolves it); `compilerOptions` merge base first, while `include`, `exclude` and
 `files` are inherited whole, relative to the config that wrote them.
+
+A config of a shape the compiler would refuse (`"include": "src"`, `"compilerOptions": []`, a
+package whose `package.json` is not an object) raises TsconfigError: rules then say nothing
+about it rather than guess, and never crash.
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import json5
+
+from checks.repository import depends_on
 
 DEFAULT_INCLUDE = ("**/*",)
 _MAX_DEPTH = 16
@@ -36,9 +43,10 @@ class Effective:
 
 
 def read_jsonc(path: Path) -> dict[str, Any]:
+    depends_on(path)  # a base in node_modules is outside the tree the cache watches
     try:
         data = json5.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise TsconfigError(f"{path}: {error}") from None
     if not isinstance(data, dict):
         raise TsconfigError(f"{path}: not an object")
@@ -56,21 +64,27 @@ def resolve_extends(spec: str, directory: Path) -> Path | None:
             package = folder / "node_modules" / spec
             candidates += [package, package.with_name(package.name + ".json")]
             manifest = package / "package.json"
+            depends_on(manifest)
             if manifest.is_file():
                 try:
-                    declared = json.loads(manifest.read_text(encoding="utf-8")).get("tsconfig")
-                except (OSError, ValueError):
-                    declared = None
+                    data = json.loads(manifest.read_text(encoding="utf-8"))
+                except (OSError, ValueError, RecursionError):
+                    data = None
+                declared = data.get("tsconfig") if isinstance(data, dict) else None
                 if isinstance(declared, str):
                     candidates.append(package / declared)
                 candidates.append(package / "tsconfig.json")
+    depends_on(*candidates)  # installing a package may make a missing base appear
     return next((path for path in candidates if path.is_file()), None)
 
 
-def _strings(value: Any) -> tuple[str, ...] | None:
-    if isinstance(value, list):
-        return tuple(item for item in value if isinstance(item, str))
-    return None
+def _strings(path: Path, name: str, value: Any) -> tuple[str, ...] | None:
+    """A list-of-strings setting; None when absent (or null); TsconfigError for other shapes."""
+    if value is None:
+        return None
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise TsconfigError(f"{path}: '{name}' is not a list of strings")
 
 
 def effective(path: Path, depth: int = 0) -> Effective:
@@ -80,7 +94,7 @@ def effective(path: Path, depth: int = 0) -> Effective:
     data = read_jsonc(path)
     result = Effective(base=path.parent)
     extends = data.get("extends")
-    bases = [extends] if isinstance(extends, str) else _strings(extends) or ()
+    bases = (extends,) if isinstance(extends, str) else _strings(path, "extends", extends) or ()
     for spec in bases:
         found = resolve_extends(spec, path.parent)
         if found is None:
@@ -95,7 +109,9 @@ def effective(path: Path, depth: int = 0) -> Effective:
     options = data.get("compilerOptions")
     if isinstance(options, dict):
         result.compiler_options.update(options)
-    own = {name: _strings(data.get(name)) for name in ("include", "exclude", "files")}
+    elif options is not None:
+        raise TsconfigError(f"{path}: 'compilerOptions' is not an object")
+    own = {name: _strings(path, name, data.get(name)) for name in ("include", "exclude", "files")}
     if any(value is not None for value in own.values()):
         result.base = path.parent
         for name, value in own.items():
@@ -105,10 +121,27 @@ def effective(path: Path, depth: int = 0) -> Effective:
     return result
 
 
+def _normalized(pattern: str) -> str:
+    """The pattern as the compiler normalises it: `./src/` is `src`, `.` and `./` are the
+    config's own directory (''), `a/../b` is `b`; a leading `../` stays."""
+    normal = posixpath.normpath(pattern.replace("\\", "/")) if pattern else "."
+    return "" if normal == "." else normal
+
+
+def _ups(path: str) -> tuple[int, str]:
+    """How many leading `../` a path has, and the rest."""
+    count = 0
+    while path == ".." or path.startswith("../"):
+        count += 1
+        path = path[3:]
+    return count, path
+
+
 def include_regex(pattern: str) -> re.Pattern[str]:
-    """A tsconfig `include` pattern (relative to its config) as a regex on relative paths. A
-    pattern whose last segment has no wildcard and no dot names a directory: everything below."""
-    pattern = pattern.removeprefix("./").rstrip("/")
+    """A tsconfig `include` pattern (relative to its config, leading `../` removed) as a regex
+    on relative paths. A pattern whose last segment has no wildcard and no dot names a
+    directory, and so does the config's own directory (`.`): everything below."""
+    pattern = _normalized(pattern)
     last = pattern.rsplit("/", 1)[-1]
     if "*" not in last and "?" not in last and "." not in last:
         pattern = f"{pattern}/**/*" if pattern else "**/*"
@@ -133,14 +166,24 @@ def include_regex(pattern: str) -> re.Pattern[str]:
 def included(config: Effective, relative_paths: list[str]) -> list[str]:
     """Which of `relative_paths` (POSIX, relative to `config.base`) the config takes in."""
     if config.files is not None and config.include is None:
-        wanted = {name.removeprefix("./") for name in config.files}
+        wanted = {_normalized(name) for name in config.files}
         return [path for path in relative_paths if path in wanted]
-    includes = [include_regex(p) for p in (config.include or DEFAULT_INCLUDE)]
-    excludes = [include_regex(p) for p in (config.exclude or ())]
+    includes = [_pattern(p) for p in (config.include or DEFAULT_INCLUDE)]
+    excludes = [_pattern(p) for p in (config.exclude or ())]
     return [
         path
         for path in relative_paths
-        if not path.startswith("../")
-        and any(rx.fullmatch(path) for rx in includes)
-        and not any(rx.fullmatch(path) for rx in excludes)
+        if _matches_any(path, includes) and not _matches_any(path, excludes)
     ]
+
+
+def _pattern(pattern: str) -> tuple[int, re.Pattern[str]]:
+    ups, rest = _ups(_normalized(pattern))
+    return ups, include_regex(rest)
+
+
+def _matches_any(path: str, patterns: list[tuple[int, re.Pattern[str]]]) -> bool:
+    """A path matches a pattern when both climb out of the config's directory equally far
+    (`**` never climbs: `**/*` takes nothing from `../shared`) and the rest matches."""
+    ups, rest = _ups(path)
+    return any(ups == want and regex.fullmatch(rest) for want, regex in patterns)

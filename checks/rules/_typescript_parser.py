@@ -1,9 +1,15 @@
 """The TypeScript parser as a second opinion on files tree-sitter rejects.
 
 One `node` process per `typescript` copy stays alive for the run and answers one JSON line per
-file, so confirming a handful of files costs one interpreter start, not one per file. Where the
-`typescript` package comes from: an explicit directory, else the scanned project's own
-`node_modules/typescript`, else a per-user cache filled on demand with `npm install`.
+file, so confirming a handful of files costs one interpreter start, not one per file.
+
+Loading `typescript` runs its JavaScript, so where it comes from is a security decision: the
+audited tree is untrusted input (a pull request can commit `node_modules/typescript/lib/
+typescript.js`), and nothing in it is run unless the rule's `typescript` option names it. By
+default the copy is the tool's own, in the per-user cache outside the tree: one exact, pinned
+version, installed on demand with `npm install --ignore-scripts` run from the cache directory
+(so the tree's `.npmrc` cannot pick the registry). A cache directory inside the audited tree is
+refused, and so is a `node` that PATH would find inside it.
 """
 
 from __future__ import annotations
@@ -15,14 +21,19 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from filelock import FileLock
+from filelock import Timeout as LockTimeout
 
 from checks.source import SourceFile
 
-TYPESCRIPT_SPEC = "typescript@5"
+# Exact: the version the precision corpus was measured with; installed copies are checked.
+TYPESCRIPT_VERSION = "5.9.3"
+INSTALL_TIMEOUT = 120  # seconds; a hung registry must not hold a pre-commit hook for long
+RETRY_AFTER = 3600  # seconds after a failed install (offline) before npm is tried again
 
 # Reads {"kind", "text"} lines; answers with the first parse diagnostics, 1-based positions.
 _SERVER = r"""
@@ -71,6 +82,7 @@ class _Server:
             stderr=subprocess.DEVNULL,
             text=True,
             encoding="utf-8",
+            cwd=typescript,  # not the audited tree: nothing there is looked up
         )
 
     def parse(self, kind: str, text: str) -> list[Diagnostic] | None:
@@ -115,63 +127,134 @@ atexit.register(_close_all)
 
 
 def cache_dir() -> Path:
-    """Where an on-demand copy of `typescript` lives (per user, shared by every project)."""
+    """Where the tool's own copy of `typescript` lives: per user, per pinned version, shared
+    by every project."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "readiness-toolkit" / "typescript"
+    return Path(base) / "readiness-toolkit" / "typescript" / TYPESCRIPT_VERSION
 
 
 def _is_typescript(directory: Path) -> bool:
     return (directory / "lib" / "typescript.js").is_file()
 
 
-def find_typescript(start: Path, explicit: str, install: bool) -> Path | None:
-    """The `typescript` package directory to use, or None when there is none to be had."""
+def _is_pinned(directory: Path) -> bool:
+    """Is this the pinned version (a half-finished or different install is not)?"""
+    if not _is_typescript(directory):
+        return False
+    try:
+        manifest = json.loads((directory / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("version") == TYPESCRIPT_VERSION
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def find_typescript(root: Path, explicit: str, install: bool) -> Path | None:
+    """The `typescript` package directory to use for a tree audited at `root`, or None.
+
+    `explicit` (the rule's `typescript` option: a package directory or a directory holding
+    `node_modules/typescript`; relative to `root`) is used as given, even inside the tree:
+    someone chose it. Otherwise only the tool's cache, filled when `install` allows."""
     if explicit:
         candidate = Path(explicit).expanduser()
+        candidate = candidate if candidate.is_absolute() else root / candidate
         if _is_typescript(candidate / "node_modules" / "typescript"):
             return candidate / "node_modules" / "typescript"
         return candidate if _is_typescript(candidate) else None
-    for directory in (start, *start.parents):
-        if _is_typescript(directory / "node_modules" / "typescript"):
-            return directory / "node_modules" / "typescript"
-    cached = cache_dir() / "node_modules" / "typescript"
-    if _is_typescript(cached):
+    prefix = cache_dir()
+    if _inside(prefix, root):
+        return None  # a cache the audited tree could have committed is not the tool's own
+    cached = prefix / "node_modules" / "typescript"
+    if _is_pinned(cached):
         return cached
-    return _install(cached.parent.parent) if install else None
+    return _install(prefix) if install else None
 
 
 _install_failed: set[Path] = set()
 
 
+def _recently_failed(prefix: Path) -> bool:
+    marker = prefix / ".install-failed"
+    try:
+        return time.time() - marker.stat().st_mtime < RETRY_AFTER
+    except OSError:
+        return False
+
+
 def _install(prefix: Path) -> Path | None:
-    """`npm install typescript` into the cache, once, safely when several processes race."""
+    """`npm install` the pinned `typescript` into the cache, once, safely when several
+    processes race; a failure (offline, no npm) is not retried for RETRY_AFTER seconds."""
     npm = shutil.which("npm")
-    if npm is None or prefix in _install_failed:
+    if npm is None or prefix in _install_failed or _recently_failed(prefix):
         return None
-    prefix.mkdir(parents=True, exist_ok=True)
     target = prefix / "node_modules" / "typescript"
-    with FileLock(str(prefix / ".install.lock")):
-        if not _is_typescript(target):
-            command = [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund"]
+    try:
+        prefix.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(prefix / ".install.lock"), timeout=INSTALL_TIMEOUT + 30):
+            if _is_pinned(target):
+                return target  # another process installed it while this one waited
+            manifest = prefix / "package.json"  # the prefix is its own project: npm looks no
+            if not manifest.is_file():  # further up for a package.json or an .npmrc
+                manifest.write_text('{"private": true}\n', encoding="utf-8")
             result = subprocess.run(
-                [*command, "--silent", "--no-save", TYPESCRIPT_SPEC],
+                [
+                    npm,
+                    "install",
+                    "--prefix",
+                    str(prefix),
+                    "--ignore-scripts",
+                    "--no-save",
+                    "--no-audit",
+                    "--no-fund",
+                    "--silent",
+                    "--fetch-retries=1",
+                    f"typescript@{TYPESCRIPT_VERSION}",
+                ],
+                cwd=prefix,
+                stdin=subprocess.DEVNULL,
                 capture_output=True,
                 check=False,
-                timeout=300,
+                timeout=INSTALL_TIMEOUT,
             )
-            if result.returncode != 0 or not _is_typescript(target):
-                _install_failed.add(prefix)
-                return None
-    return target
+            if result.returncode == 0 and _is_pinned(target):
+                (prefix / ".install-failed").unlink(missing_ok=True)
+                return target
+            (prefix / ".install-failed").touch()
+    except (OSError, subprocess.SubprocessError, LockTimeout):
+        pass  # unwritable cache, npm timed out or vanished, a wedged lock holder
+    _install_failed.add(prefix)
+    return None
 
 
-def _server(node: str, typescript: Path) -> _Server | None:
-    key = (node, typescript)
+def _root_of(file: SourceFile) -> Path:
+    """The audited tree's root: `file.absolute` less the file's relative path."""
+    depth = len(PurePosixPath(file.path).parts)
+    parents = file.absolute.parents
+    return (parents[depth - 1] if 0 < depth <= len(parents) else file.absolute.parent).resolve()
+
+
+def _node_executable(node: str, root: Path) -> str | None:
+    """The `node` to run. A path is used as configured; a bare name is looked up on PATH,
+    skipping relative entries and entries inside the audited tree (`./node_modules/.bin`)."""
+    if "/" in node or os.sep in node:
+        return shutil.which(node)
+    entries = [Path(e) for e in os.environ.get("PATH", os.defpath).split(os.pathsep) if e]
+    trusted = [str(e) for e in entries if e.is_absolute() and not _inside(e, root)]
+    return shutil.which(node, path=os.pathsep.join(trusted)) if trusted else None
+
+
+def _server(executable: str, typescript: Path) -> _Server | None:
+    key = (executable, typescript)
     with _servers_lock:
         known = _servers.get(key)
         if key not in _servers or (known is not None and known.pid != os.getpid()):
-            executable = shutil.which(node)
-            _servers[key] = _Server(executable, typescript) if executable else None
+            try:
+                _servers[key] = _Server(executable, typescript)
+            except OSError:  # not executable after all
+                _servers[key] = None
         return _servers[key]
 
 
@@ -183,10 +266,12 @@ def typescript_diagnostics(
     kind = _KINDS.get(file.language or "")
     if kind is None or not node:
         return None
-    if shutil.which(node) is None:
+    root = _root_of(file)
+    executable = _node_executable(node, root)
+    if executable is None:
         return None
-    location = find_typescript(file.absolute.resolve().parent, typescript, install)
+    location = find_typescript(root, typescript, install)
     if location is None:
         return None
-    server = _server(node, location.resolve())
+    server = _server(executable, location.resolve())
     return None if server is None else server.parse(kind, file.text)

@@ -3,6 +3,9 @@
 tomllib and json5 give values but no positions, so a value's line is found by searching the text
 for its quoted literal after the key that holds it: simple, and right for the short strings
 (cron expressions, binding names) rules point at.
+
+A config is whatever someone committed: any key may hold any type. Readers here check the type at
+every level and skip what they do not understand, so one odd file never stops the audit.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ def load(name: str, text: str) -> dict[str, Any]:
     """The parsed config of a file called `name`; raises ConfigError when it does not parse."""
     try:
         data = tomllib.loads(text) if name.endswith(".toml") else json5.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError) as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
         raise ConfigError(
             str(error).splitlines()[0] if str(error) else type(error).__name__
         ) from None
@@ -70,18 +73,35 @@ class Locator:
         return Located(value, *position(self.text, offsets[0]))
 
 
+def environments(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The top-level table and every `env.<name>` table that is a table (others are skipped)."""
+    found = [config]
+    named = config.get("env")
+    if isinstance(named, dict):
+        found += [table for table in named.values() if isinstance(table, dict)]
+    return found
+
+
+def entries(table: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The tables in the array `table[key]` (`d1_databases`, ...); [] for any other shape."""
+    value = table.get(key)
+    return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
+
+
+def printable(value: str) -> str:
+    """`value` with lone surrogates (JSON allows `"\\ud800"`) escaped: messages must encode."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def cron_triggers(config: dict[str, Any], text: str) -> list[Located]:
     """Every `triggers.crons` entry, top level and per environment, with its position."""
-    tables: list[Any] = [config.get("triggers")]
-    environments = config.get("env")
-    if isinstance(environments, dict):
-        tables += [env.get("triggers") for env in environments.values() if isinstance(env, dict)]
     locator = Locator(text, "crons")
     found: list[Located] = []
-    for table in tables:
-        crons = table.get("crons") if isinstance(table, dict) else None
+    for table in environments(config):
+        triggers = table.get("triggers")
+        crons = triggers.get("crons") if isinstance(triggers, dict) else None
         if isinstance(crons, list):
-            found += [locator.locate(cron) for cron in crons if isinstance(cron, str)]
+            found += [locator.locate(printable(cron)) for cron in crons if isinstance(cron, str)]
     return found
 
 

@@ -7,10 +7,12 @@ A Worker whose Wrangler `triggers.crons` (in `wrangler.toml`, `wrangler.json` or
 - a configured cron that no branch of the handler handles (reported at the config line), when the
   handler dispatches on `event.cron` / `controller.cron` (`===` comparisons, `switch` cases, a
   lookup table `JOBS[event.cron]`, or in a Python worker `==` and `match`), in the entry module or
-  a module it imports relatively;
+  a module it imports relatively; a final `else`, a `default:` or a `case _:` handles every other
+  cron, so then no configured cron lacks a branch;
 - a branch comparing a cron that no trigger fires (reported at the handler);
 - crons configured while the module's default export has no `scheduled` handler: a named
-  `export const scheduled = ...` is never called by the Workers runtime;
+  `export const scheduled = ...` is never called by the Workers runtime, and a default-exported
+  class (`class extends WorkerEntrypoint<Env>`) must define `scheduled` itself;
 - an invalid cron expression (checked with cronsim).
 
 ## Why
@@ -67,7 +69,7 @@ if TYPE_CHECKING:
 ID = "cron-handler"
 TITLE = "Cron triggers and the scheduled handler disagree"
 SEVERITY = Severity.ERROR
-VERSION = 4
+VERSION = 5
 FILES = (*WRANGLER_FILES, *DEFAULT_FILES)
 FACTS_KEY = f"{ID}/handler/{VERSION}"
 
@@ -115,11 +117,11 @@ def _check_worker(
                 REMEDIATION,
             )
     main = config.get("main")
-    if not triggers or not isinstance(main, str):
+    if not triggers or not isinstance(main, str) or posixpath.isabs(main):
         return
     handler_path = posixpath.normpath(posixpath.join(posixpath.dirname(config_path), main))
-    if handler_path.startswith("../") or not (repo.root / handler_path).is_file():
-        return
+    if handler_path.split("/")[0] == ".." or not (repo.root / handler_path).is_file():
+        return  # a handler outside the tree is not ours to read
     facts = repo.extract(handler_path, FACTS_KEY, handler_facts)
     if not isinstance(facts, dict):
         return
@@ -139,13 +141,13 @@ def _check_worker(
                 ID, SEVERITY, config_path, crons_key_line(text), message, REMEDIATION
             )
         return
-    compared = _compared_with_imports(repo, handler_path, facts)
+    compared, catch_all = _compared_with_imports(repo, handler_path, facts)
     if not compared:
         return  # one handler for every cron: nothing to match
     branches = {cron for cron, _path, _line, _column in compared}
     configured = {cron.value for cron in triggers}
     for cron in valid:
-        if cron.value not in branches:
+        if cron.value not in branches and not catch_all:
             yield repo.finding(
                 ID,
                 SEVERITY,
@@ -175,10 +177,12 @@ _MODULE_SUFFIXES = ("", ".ts", ".mts", ".js", ".mjs", "/index.ts", "/index.js")
 
 def _compared_with_imports(
     repo: Repository, handler_path: str, facts: dict[str, Any]
-) -> list[tuple[str, str, int, int]]:
+) -> tuple[list[tuple[str, str, int, int]], bool]:
     """The crons the entry module compares, and those its relative imports compare (one hop:
-    a handler often lives in `scheduled.ts` next to the entry)."""
+    a handler often lives in `scheduled.ts` next to the entry); and whether any of those
+    dispatches has a branch for every other cron."""
     found = [(str(c), handler_path, int(line), int(col)) for c, line, col in facts["compared"]]
+    catch_all = bool(facts.get("catch_all"))
     for specifier in facts.get("imports", []):
         base = posixpath.normpath(posixpath.join(posixpath.dirname(handler_path), specifier))
         stems = [base, base.removesuffix(".js")] if base.endswith(".js") else [base]
@@ -194,7 +198,8 @@ def _compared_with_imports(
         imported = repo.extract(path, FACTS_KEY, handler_facts) if path else None
         if isinstance(imported, dict) and path is not None:
             found += [(str(c), path, int(line), int(col)) for c, line, col in imported["compared"]]
-    return found
+            catch_all = catch_all or bool(imported.get("catch_all"))
+    return found, catch_all
 
 
 def invalid_reason(expression: str) -> str | None:
@@ -220,6 +225,7 @@ def handler_facts(file: SourceFile) -> dict[str, Any] | None:
             "has_scheduled": defined,
             "named_scheduled": None,
             "compared": compared,
+            "catch_all": _has_catch_all(file, root),
             "imports": [],
         }
     has = _default_export_has_scheduled(file, root)
@@ -229,6 +235,7 @@ def handler_facts(file: SourceFile) -> dict[str, Any] | None:
         "has_scheduled": has,
         "named_scheduled": _named_scheduled(file, root),
         "compared": compared,
+        "catch_all": _has_catch_all(file, root),
         "imports": _relative_imports(file, root),
     }
 
@@ -310,10 +317,87 @@ def _compared_crons(file: SourceFile, root: Node) -> Iterator[tuple[str, Node]]:
         ):
             for case in walk(node):
                 if case.type == "case_pattern":
-                    literal = case.named_children[0] if case.named_children else None
-                    value = _string_value(file, literal)
-                    if value is not None and literal is not None:
-                        yield value, literal
+                    yield from _pattern_strings(file, case)
+
+
+def _pattern_strings(file: SourceFile, pattern: Node) -> Iterator[tuple[str, Node]]:
+    """The strings a Python `case` pattern matches: `'x'`, or each of `'x' | 'y'`."""
+    for child in pattern.named_children:
+        if child.type == "union_pattern":
+            yield from _pattern_strings(file, child)
+        else:
+            value = _string_value(file, child)
+            if value is not None:
+                yield value, child
+
+
+def _tests_cron(file: SourceFile, condition: Node | None) -> bool:
+    """Is the condition (or a part of it joined by `&&`/`||`, `and`/`or`) `cron === '...'`?"""
+    condition = _unwrap(condition)
+    if condition is None:
+        return False
+    if condition.type == "binary_expression":
+        operator = condition.child_by_field_name("operator")
+        operator_type = operator.type if operator is not None else ""
+        left = condition.child_by_field_name("left")
+        right = condition.child_by_field_name("right")
+        if operator_type in ("&&", "||"):
+            return _tests_cron(file, left) or _tests_cron(file, right)
+        return operator_type in ("===", "==") and any(
+            _is_cron_reference(file, a) and _string_value(file, b) is not None
+            for a, b in ((left, right), (right, left))
+        )
+    if condition.type == "boolean_operator":
+        return any(_tests_cron(file, operand) for operand in condition.named_children)
+    if condition.type == "comparison_operator":
+        operands = condition.named_children
+        return (
+            [c.type for c in condition.children if not c.is_named] == ["=="]
+            and any(_is_cron_reference(file, operand) for operand in operands)
+            and any(_string_value(file, operand) is not None for operand in operands)
+        )
+    return False
+
+
+def _ends_in_else(statement: Node) -> bool:
+    """Does an `if`/`else if` chain (Python: `if`/`elif`) end in a plain `else`?"""
+    current: Node | None = statement
+    while current is not None:
+        alternative = next((c for c in current.children if c.type == "else_clause"), None)
+        if alternative is None:
+            return False
+        body = [c for c in alternative.named_children if c.type != "comment"]
+        if not body or body[0].type != "if_statement":
+            return True
+        current = body[0]
+    return False
+
+
+def _has_catch_all(file: SourceFile, root: Node) -> bool:
+    """Does a dispatch on the cron handle every cron it does not name: an `else` after
+    `if (event.cron === '...')`, a `default:` in `switch (event.cron)`, a Python `case _:`?"""
+    for node in walk(root):
+        if node.type == "if_statement":
+            if _tests_cron(file, node.child_by_field_name("condition")) and _ends_in_else(node):
+                return True
+        elif node.type == "switch_statement":
+            body = node.child_by_field_name("body")
+            if (
+                _is_cron_reference(file, node.child_by_field_name("value"))
+                and body is not None
+                and any(case.type == "switch_default" for case in body.named_children)
+            ):
+                return True
+        elif node.type == "match_statement" and _is_cron_reference(
+            file, node.child_by_field_name("subject")
+        ):
+            body = node.child_by_field_name("body")
+            for case in body.named_children if body is not None else []:
+                patterns = [c for c in case.named_children if c.type == "case_pattern"]
+                wildcard = len(patterns) == 1 and file.node_text(patterns[0]).strip() == "_"
+                if wildcard and case.child_by_field_name("guard") is None:
+                    return True
+    return False
 
 
 def _lookup_table_keys(file: SourceFile, root: Node, subscript: Node) -> Iterator[tuple[str, Node]]:
@@ -346,8 +430,17 @@ def _member_names(file: SourceFile, node: Node) -> tuple[set[str], bool]:
             opaque = True
         elif child.type == "shorthand_property_identifier":
             names.add(file.node_text(child))
-        elif child.type in ("pair", "method_definition", "public_field_definition"):
-            key = child.child_by_field_name("key") or child.child_by_field_name("name")
+        elif child.type in (
+            "pair",
+            "method_definition",
+            "public_field_definition",
+            "field_definition",
+        ):
+            key = (
+                child.child_by_field_name("key")
+                or child.child_by_field_name("name")
+                or child.child_by_field_name("property")
+            )
             if key is not None:
                 names.add(file.node_text(key).strip("'\""))
     return names, opaque
@@ -390,9 +483,36 @@ def _handles_scheduled(file: SourceFile, root: Node, value: Node | None) -> bool
         if "scheduled" in names:
             return True
         heritage = next((c for c in value.named_children if c.type == "class_heritage"), None)
-        if heritage is None or file.node_text(heritage).split()[-1] == "WorkerEntrypoint":
-            return False
-    return None  # built elsewhere (a call, an import): cannot tell
+        base = _extended_class(heritage) if heritage is not None else None
+        if base is None or _class_name(file, base) == "WorkerEntrypoint":
+            return False  # nothing inherited, or only what WorkerEntrypoint has: no scheduled
+    return None  # built elsewhere (a call, an import, another base class): cannot tell
+
+
+def _extended_class(heritage: Node) -> Node | None:
+    """The expression after `extends`, without type arguments (`WorkerEntrypoint<Env>` is
+    `WorkerEntrypoint`); None when the class only `implements` interfaces."""
+    extends = next((c for c in heritage.named_children if c.type == "extends_clause"), None)
+    if extends is not None:  # TypeScript: (extends_clause value: ... type_arguments: ...)
+        return extends.child_by_field_name("value")
+    expressions = [c for c in heritage.named_children if c.type != "comment"]
+    if expressions and expressions[0].type != "implements_clause":
+        return expressions[0]  # JavaScript: (class_heritage <expression>)
+    return None
+
+
+def _class_name(file: SourceFile, base: Node) -> str | None:
+    """`WorkerEntrypoint` for `WorkerEntrypoint` and `cf.WorkerEntrypoint`; None for calls and
+    other expressions whose class cannot be told from the text."""
+    node = _unwrap(base)
+    if node is None:
+        return None
+    if node.type == "identifier":
+        return file.node_text(node)
+    if node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        return file.node_text(prop) if prop is not None else None
+    return None
 
 
 def _default_export_has_scheduled(file: SourceFile, root: Node) -> bool | None:

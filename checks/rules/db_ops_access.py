@@ -4,7 +4,8 @@
 Code or Wrangler config outside the owner paths that touches a restricted binding (by default
 `DB_OPS`) directly: property access (`env.DB_OPS`, `this.env.DB_OPS`, `c.env?.DB_OPS`), element
 access with a string (`env["DB_OPS"]`), destructuring (`const { DB_OPS } = env`,
-`{ DB_OPS: db }`, in parameters too), the binding passed along (`drizzle(env.DB_OPS)`), Python
+`{ DB_OPS: db }`, `{ ["DB_OPS"]: db }`, in parameters too), the binding passed along
+(`drizzle(env.DB_OPS)`), Python
 workers (`self.env.DB_OPS`, `getattr(env, "DB_OPS")`), and `d1_databases` entries binding it in
 `wrangler.toml`, `wrangler.json` or `wrangler.jsonc`.
 
@@ -34,7 +35,6 @@ and `python_replacement` (named in messages).
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,6 +44,7 @@ from checks.globs import matcher
 from checks.model import Finding, Severity
 from checks.parsing import LanguageName, grammar_for
 from checks.registry import DEFAULT_FILES
+from checks.rules._wrangler import WRANGLER_FILES, ConfigError, entries, environments, load
 from checks.source import SourceFile
 
 if TYPE_CHECKING:
@@ -52,8 +53,7 @@ if TYPE_CHECKING:
 ID = "db-ops-access"
 TITLE = "Restricted binding used outside its owner"
 SEVERITY = Severity.ERROR
-VERSION = 1
-WRANGLER_FILES = ("wrangler.toml", "wrangler.json", "wrangler.jsonc")
+VERSION = 2
 FILES = (*DEFAULT_FILES, *WRANGLER_FILES)
 
 
@@ -77,6 +77,9 @@ _JS_QUERY = """
 ((shorthand_property_identifier_pattern) @name (#any-of? @name {names}))
 (pair_pattern key: (property_identifier) @name (#any-of? @name {names}))
 (pair_pattern key: (string (string_fragment) @name (#any-of? @name {names})))
+(pair_pattern key: (computed_property_name
+  (string (string_fragment) @name (#any-of? @name {names}))))
+(pair_pattern key: (computed_property_name (template_string) @template))
 """
 
 _PY_QUERY = """
@@ -126,28 +129,21 @@ def _message(name: str, file: SourceFile, options: Options) -> tuple[str, str]:
     return message, REMEDIATION.format(replacement=replacement)
 
 
-def _wrangler_bound(config: Any, bindings: tuple[str, ...]) -> list[str]:
-    """Restricted names bound by `d1_databases`, at the top level or in any `env.<name>`."""
-    if not isinstance(config, dict):
-        return []
-    tables = [config, *[e for e in (config.get("env") or {}).values() if isinstance(e, dict)]]
+def _wrangler_bound(config: dict[str, Any], bindings: tuple[str, ...]) -> list[str]:
+    """Restricted names bound by `d1_databases`, at the top level or in any `env.<name>`;
+    tables and entries of any other shape are skipped."""
     return [
         str(entry["binding"])
-        for table in tables
-        for entry in table.get("d1_databases") or ()
-        if isinstance(entry, dict) and entry.get("binding") in bindings
+        for table in environments(config)
+        for entry in entries(table, "d1_databases")
+        if isinstance(entry.get("binding"), str) and entry["binding"] in bindings
     ]
 
 
 def _wrangler_findings(file: SourceFile, options: Options) -> Iterator[Finding]:
     try:
-        if file.name.endswith(".toml"):
-            config = tomllib.loads(file.text)
-        else:
-            import json5
-
-            config = json5.loads(file.text)
-    except ValueError:
+        config = load(file.name, file.text)
+    except ConfigError:
         return  # an unreadable config is another rule's business, not a binding use
     bound = _wrangler_bound(config, options.bindings)
     if not bound:

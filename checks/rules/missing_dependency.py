@@ -1,14 +1,17 @@
 """Imported package not declared in package.json
 
 ## What
-A bare `import`, `export ... from`, `require(...)`, dynamic `import(...)` or `import type` in a
-package's sources or config files (`vitest.config.ts`, `rollup.config.mjs`, ...) whose package is
-declared neither in the nearest `package.json` (`dependencies`, `devDependencies`,
-`peerDependencies`, `optionalDependencies`) nor in the workspace root's. Node builtins, `node:`,
-`cloudflare:` and other scheme imports, relative imports, `#` subpath imports, the package's own
-name and tsconfig `paths` aliases (and `baseUrl` files) are fine; a type-only import is also
-satisfied by the matching `@types/` package. Deep imports count for their package:
-`@rollup/plugin-commonjs/dist/x` needs `@rollup/plugin-commonjs`.
+A bare `import`, `export ... from`, `require(...)`, dynamic `import(...)` (a string, or a
+template literal without substitutions) or `import type` in a package's sources or config files
+(`vitest.config.ts`, `rollup.config.mjs`, ...) whose package is declared neither in the nearest
+`package.json` (`dependencies`, `devDependencies`, `peerDependencies`, `optionalDependencies`)
+nor in the workspace root's. Node builtins, `node:`, `cloudflare:` and other scheme imports, the
+Workers runtime's own modules (`__STATIC_CONTENT_MANIFEST` of Workers Sites), relative imports,
+`#` subpath imports, the package's own name and tsconfig `paths` aliases (and `baseUrl` files)
+are fine; a type-only import is also satisfied by the matching `@types/` package. Deep imports
+count for their package: `@rollup/plugin-commonjs/dist/x` needs `@rollup/plugin-commonjs`. A
+`package.json` that is not JSON, or whose dependency fields are not objects, cannot say what is
+declared: nothing under it is reported.
 
 ## Why
 An undeclared package works on the machine where it happens to be hoisted into `node_modules` and
@@ -50,7 +53,7 @@ if TYPE_CHECKING:
 ID = "missing-dependency"
 TITLE = "Imported package not declared in package.json"
 SEVERITY = Severity.ERROR
-VERSION = 3
+VERSION = 4
 FILES = ("*.ts", "*.mts", "*.cts", "*.tsx", "*.js", "*.jsx", "*.mjs", "*.cjs")
 PREFILTER = ("import", "require")
 MANIFEST_KEY = f"{ID}/manifest/{VERSION}"
@@ -103,6 +106,9 @@ NODE_BUILTINS = frozenset(
     }
 )
 
+# Modules the Workers runtime provides itself, imported by bare name.
+WORKERS_BUILTINS = frozenset({"__STATIC_CONTENT_MANIFEST"})
+
 REMEDIATION = "Declare the package in the importing package's package.json, or remove the import."
 
 
@@ -131,6 +137,10 @@ _IMPORT_QUERY = """
 (call_expression function: (import) arguments: (arguments (string) @source))
 ((call_expression function: (identifier) @loader arguments: (arguments (string) @source))
   (#eq? @loader "require"))
+(call_expression function: (import) arguments: (arguments . (template_string) @template))
+((call_expression function: (identifier) @loader
+  arguments: (arguments . (template_string) @template))
+  (#eq? @loader "require"))
 """
 _TS_IMPORT_QUERY = _IMPORT_QUERY + "(import_require_clause source: (string) @source)\n"
 
@@ -152,8 +162,14 @@ def extract(file: SourceFile, options: Options) -> list[list[Any]] | None:
     if tree is None or file.language is None or file.language == "python":
         return None
     captures = QueryCursor(_import_query(file.language)).captures(tree.root_node)
+    templates = [
+        node  # `import(`pkg`)`: a template is a plain string when nothing is substituted
+        for node in captures.get("template", ())
+        if not any(child.type == "template_substitution" for child in node.children)
+    ]
     found: list[list[Any]] = []
-    for literal in sorted(captures.get("source", ()), key=lambda node: node.start_byte):
+    literals = [*captures.get("source", ()), *templates]
+    for literal in sorted(literals, key=lambda node: node.start_byte):
         specifier = file.node_text(literal)[1:-1]
         if not is_bare(specifier):
             continue
@@ -176,23 +192,31 @@ def _in_type_query(node: Node) -> bool:
     return False
 
 
-def _read_manifest(file: SourceFile) -> dict[str, Any] | None:
+_OPAQUE: dict[str, Any] = {"name": "", "declared": [], "workspaces": False, "opaque": True}
+
+
+def _read_manifest(file: SourceFile) -> dict[str, Any]:
+    """What a package.json declares; `opaque` when it is not JSON or its dependency fields
+    are not objects: a manifest we cannot read may declare anything, so nothing is reported."""
     try:
-        data = json.loads(file.text)
-    except ValueError:
-        return None
+        data = json.loads(file.text.removeprefix("\ufeff"))
+    except (ValueError, RecursionError):
+        return dict(_OPAQUE)
     if not isinstance(data, dict):
-        return None
+        return dict(_OPAQUE)
     declared: list[str] = []
     for field in DEPENDENCY_FIELDS:
         entries = data.get(field)
         if isinstance(entries, dict):
-            declared += [name for name in entries if isinstance(name, str)]
+            declared += list(entries)
+        elif entries is not None:
+            return dict(_OPAQUE)
     name = data.get("name")
     return {
         "name": name if isinstance(name, str) else "",
         "declared": sorted(set(declared)),
         "workspaces": "workspaces" in data,
+        "opaque": False,
     }
 
 
@@ -211,7 +235,7 @@ class _Context:
         if not (self.repo.root / path).is_file():
             return None
         facts = self.repo.extract(path, MANIFEST_KEY, _read_manifest)
-        return facts if isinstance(facts, dict) else None
+        return facts if isinstance(facts, dict) else dict(_OPAQUE)  # not UTF-8, unreadable
 
     def package_dir(self, path: str) -> str | None:
         directory = posixpath.dirname(path)
@@ -227,8 +251,8 @@ class _Context:
         while directory:
             directory = posixpath.dirname(directory)
             manifest = self.manifest(directory)
-            if manifest is not None and manifest["workspaces"]:
-                return directory
+            if manifest is not None and (manifest.get("workspaces") or manifest.get("opaque")):
+                return directory  # an unreadable manifest may be the root: treat it as one
             if (self.repo.root / directory / "pnpm-workspace.yaml").is_file():
                 return directory
         return None
@@ -306,12 +330,16 @@ def check_repo(repo: Repository, options: Options) -> Iterator[Finding]:
         manifest = context.manifest(package_dir) or {}
         root = context.workspace_root(package_dir)
         root_manifest = context.manifest(root) if root is not None else None
+        if manifest.get("opaque") or (root_manifest or {}).get("opaque"):
+            continue  # a manifest we cannot read may declare anything
         declared = set(manifest.get("declared", [])) | {manifest.get("name", "")}
         if root_manifest is not None:
             declared |= set(root_manifest["declared"]) | {root_manifest["name"]}
         for specifier, line, column, type_only in imports:
             name = package_name(specifier)
             if name in declared or name in options.ignore or name in NODE_BUILTINS:
+                continue
+            if name in WORKERS_BUILTINS:
                 continue
             if (type_only or path.endswith(".d.ts")) and types_package(name) in declared:
                 continue

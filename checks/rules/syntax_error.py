@@ -28,10 +28,22 @@ async scheduled(event, env, ctx) {
 ```
 Fixed: `if (event.cron === '0 2 * * *') { ... }`.
 
-Options: `node` (the node executable; empty to never run it), `typescript` (a directory holding
-the `typescript` package; by default the scanned project's own `node_modules/typescript`, then a
-per-user cache), `install_typescript` (fill that cache with `npm install typescript` when no copy
-is found).
+Options:
+
+- `node`: the node executable (empty: never run it, use the known gaps). A bare name is looked up
+  on PATH, skipping PATH entries inside the audited tree (`./node_modules/.bin`).
+- `typescript`: a `typescript` package directory, or a directory holding
+  `node_modules/typescript`, absolute or relative to the scanned root. Loading TypeScript runs
+  its JavaScript, so a copy inside the audited tree (which a pull request could replace) is used
+  only when named here, e.g. `typescript: node_modules/typescript`. By default the tool's own
+  copy is used: TypeScript 5.9.3 (pinned) in the per-user cache,
+  `$XDG_CACHE_HOME/readiness-toolkit/typescript/` (else `~/.cache/...`); a cache inside the
+  audited tree is refused.
+- `install_typescript` (default true): when the tool's own copy is missing, install it into that
+  cache with `npm install --ignore-scripts`, run from the cache directory (the tree's `.npmrc`
+  is never read), within 2 minutes; after a failure npm is not tried again for an hour. Set it
+  to false for offline CI or pre-commit hooks that must never reach the network: the known gaps
+  then decide, with less precision.
 """
 
 from __future__ import annotations
@@ -52,7 +64,7 @@ if TYPE_CHECKING:
 ID = "syntax-error"
 TITLE = "File that does not parse"
 SEVERITY = Severity.ERROR
-VERSION = 1
+VERSION = 2
 
 REMEDIATION = "Complete or remove the broken construct; the compiler reports the same error."
 

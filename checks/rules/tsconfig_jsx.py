@@ -3,9 +3,11 @@
 ## What
 A `tsconfig*.json` whose included files contain `.tsx` but whose effective `compilerOptions`
 (its own merged over every config it `extends`, relative or from a package in `node_modules`)
-set no `jsx`. Solution-style configs (`"files": []` with `references`) include nothing and are
-not reported. `readiness check --fix` adds `"jsx": "react-jsx"` as a text edit that keeps the
-file's comments and formatting.
+set no `jsx`. `include` is read as the compiler reads it (`"."`, `"./src/"` and `"src"` are
+directories; `"../shared"` reaches outside the config's directory). Solution-style configs
+(`"files": []` with `references`) include nothing and are not reported; a config of a shape the
+compiler refuses (`"include": "src"`) is left to the compiler. `readiness check --fix` adds
+`"jsx": "react-jsx"` as a text edit that keeps the file's comments and formatting.
 
 ## Why
 Without `jsx`, `tsc` rejects every JSX expression ("Cannot use JSX unless the '--jsx' flag is
@@ -46,7 +48,7 @@ from checks.rules._tsconfig import TsconfigError, effective, included
 ID = "tsconfig-jsx"
 TITLE = "tsconfig includes .tsx files but sets no jsx"
 SEVERITY = Severity.ERROR
-VERSION = 2
+VERSION = 3
 FILES = ("tsconfig*.json",)
 
 REMEDIATION = 'Add "jsx": "react-jsx" to compilerOptions (readiness check --fix does it).'
@@ -100,7 +102,10 @@ def _extended_bases(repo: Repository, configs: list[str]) -> set[Path]:
         except TsconfigError:
             continue
         for base in chain:
-            data = read_jsonc_text(base.read_text(encoding="utf-8")) or {}
+            try:
+                data = read_jsonc_text(base.read_text(encoding="utf-8")) or {}
+            except (OSError, ValueError):
+                continue
             if not any(name in data for name in ("include", "files")):
                 bases.add(base.resolve())
     return bases
@@ -163,13 +168,19 @@ def find_compiler_options(text: str) -> int | None:
 
 
 def add_jsx(text: str, value: str) -> str:
-    """`text` with `"jsx": value` added as the first compiler option, formatting kept."""
+    """`text` with `"jsx": value` added as the first compiler option, formatting kept; raises
+    ValueError when the text has no object to add it to."""
     tokens = list(_tokens(text))
     key = find_compiler_options(text)
     if key is None:
-        opening = next(offset for offset, piece in tokens if piece == "{")
+        opening = next((offset for offset, piece in tokens if piece == "{"), None)
+        if opening is None:
+            raise ValueError("no top-level object")
         return _insert_member(text, opening, f'"compilerOptions": {{ "jsx": "{value}" }}')
-    brace = next(offset for offset, piece in tokens if offset > key and piece == "{")
+    following = [piece for offset, piece in tokens if offset > key and piece != ":"]
+    brace = next((offset for offset, piece in tokens if offset > key and piece == "{"), None)
+    if brace is None or not following or following[0] != "{":
+        raise ValueError("compilerOptions is not an object")
     return _insert_member(text, brace, f'"jsx": "{value}"')
 
 
@@ -195,10 +206,14 @@ def _insert_member(text: str, brace: int, member: str) -> str:
 
 def fix(repo: Repository, finding: Finding, options: Options) -> bool:
     path = repo.root / finding.path
-    text = path.read_text(encoding="utf-8")
-    changed = add_jsx(text, options.value)
+    try:
+        text = path.read_text(encoding="utf-8")
+        changed = add_jsx(text, options.value)
+    except (OSError, ValueError):
+        return False  # gone, not UTF-8, or no compilerOptions object to add to
     parsed = read_jsonc_text(changed)
-    if parsed is None or parsed.get("compilerOptions", {}).get("jsx") != options.value:
+    compiler_options = parsed.get("compilerOptions") if parsed is not None else None
+    if not isinstance(compiler_options, dict) or compiler_options.get("jsx") != options.value:
         return False  # never write a file we cannot read back
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
@@ -211,6 +226,6 @@ def fix(repo: Repository, finding: Finding, options: Options) -> bool:
 def read_jsonc_text(text: str) -> dict[str, Any] | None:
     try:
         data = json5.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .conftest import MakeRepo, audit_rule, where
+from pathlib import Path
+
+import pytest
+
+from checks.registry import get_rule
+
+from .conftest import MakeRepo, audit_rule, run_rule, tracked_files, where
 
 TOML = """\
 name = "orchestrator"
@@ -230,3 +236,190 @@ class Default(WorkerEntrypoint):
 
     assert where(findings) == [("src/worker.py", 8), ("wrangler.toml", 4)]
     assert "'0 3 * * *' has no branch" in findings[1].message
+
+
+FIVE_MINUTES = 'main = "w.ts"\n[triggers]\ncrons = ["*/5 * * * *", "0 0 * * *"]\n'
+
+
+def test_an_else_branch_handles_every_other_cron(make_repo: MakeRepo) -> None:
+    handler = """\
+export default {
+  async scheduled(event, env, ctx) {
+    if (event.cron === '*/5 * * * *') {
+      ctx.waitUntil(poll(env));
+    } else {
+      ctx.waitUntil(nightly(env));
+    }
+  },
+};
+"""
+    chained = handler.replace(
+        "} else {", "} else /* rare */ if (event.cron === '1 1 * * *') {\n    } else {"
+    )
+    root = make_repo(
+        {
+            "a/wrangler.toml": FIVE_MINUTES,
+            "a/w.ts": handler,
+            "b/wrangler.toml": FIVE_MINUTES,
+            "b/w.ts": chained,
+            "c/wrangler.toml": FIVE_MINUTES,
+            "c/w.ts": handler.replace("} else {", "} else if (env.DEBUG) {"),
+        }
+    )
+
+    assert where(audit_rule(root, "cron-handler")) == [
+        ("b/w.ts", 5),  # a branch no trigger fires is still reported
+        ("c/wrangler.toml", 3),  # `else if` without a final `else` handles nothing more
+    ]
+
+
+def test_a_switch_default_handles_every_other_cron(make_repo: MakeRepo) -> None:
+    handler = """\
+export default {
+  async scheduled(controller, env, ctx) {
+    switch (controller.cron) {
+      case '*/5 * * * *':
+        return poll(env);
+      default:
+        return nightly(env);
+    }
+  },
+};
+"""
+    root = make_repo(
+        {
+            "a/wrangler.toml": FIVE_MINUTES,
+            "a/w.ts": handler,
+            "b/wrangler.toml": FIVE_MINUTES,
+            "b/w.ts": handler.replace("      default:\n", ""),
+        }
+    )
+
+    assert where(audit_rule(root, "cron-handler")) == [("b/wrangler.toml", 3)]
+
+
+def test_python_else_and_wildcard_case_handle_every_other_cron(make_repo: MakeRepo) -> None:
+    config = 'main = "w.py"\n[triggers]\ncrons = ["0 2 * * *", "0 3 * * *", "0 4 * * *"]\n'
+    with_else = """\
+class Default(WorkerEntrypoint):
+    async def scheduled(self, event, env, ctx):
+        if event.cron == "0 2 * * *":
+            await self.full()
+        else:
+            await self.other()
+"""
+    with_wildcard = """\
+class Default(WorkerEntrypoint):
+    async def scheduled(self, event, env, ctx):
+        match event.cron:
+            case "0 2 * * *" | "0 3 * * *":
+                pass
+            case _:
+                pass
+"""
+    root = make_repo(
+        {
+            "a/wrangler.toml": config,
+            "a/w.py": with_else,
+            "b/wrangler.toml": config,
+            "b/w.py": with_wildcard,
+            "c/wrangler.toml": config,
+            "c/w.py": with_wildcard.replace("case _:", "case _ if ctx.debug:"),
+        }
+    )
+
+    findings = audit_rule(root, "cron-handler")
+
+    assert where(findings) == [("c/wrangler.toml", 3)]
+    assert "'0 4 * * *' has no branch" in findings[0].message  # each of a union is a branch
+
+
+def test_classes_extending_worker_entrypoint_with_type_arguments(make_repo: MakeRepo) -> None:
+    def worker(declaration: str) -> str:
+        return f"{declaration} {{\n  async fetch() {{ return new Response('ok'); }}\n}}\n"
+
+    root = make_repo(
+        {
+            "a/wrangler.toml": TOML,
+            "a/worker/index.ts": worker("export default class extends WorkerEntrypoint<Env>"),
+            "b/wrangler.toml": TOML,
+            "b/worker/index.ts": worker(
+                "export default class Api extends cf.WorkerEntrypoint<Env, Props> implements X"
+            ),
+            "c/wrangler.toml": TOML,
+            "c/worker/index.ts": worker("export default class Api implements Service"),
+            "d/wrangler.toml": TOML,
+            "d/worker/index.ts": worker("export default class extends Base<Env>"),
+            "e/wrangler.toml": TOML,
+            "e/worker/index.ts": worker(
+                "export default class extends Mixin(WorkerEntrypoint)<Env>"
+            ),
+            "f/wrangler.toml": TOML,
+            "f/worker/index.ts": (
+                "export default class extends WorkerEntrypoint<Env> {\n"
+                "  scheduled = async () => {};\n}\n"
+            ),
+            "g/wrangler.toml": TOML.replace(".ts", ".js"),
+            "g/worker/index.js": (
+                "export default class extends WorkerEntrypoint {\n"
+                "  scheduled = async () => {};\n}\n"
+            ),
+        }
+    )
+
+    findings = audit_rule(root, "cron-handler")
+
+    assert where(findings) == [
+        ("a/wrangler.toml", 5),
+        ("b/wrangler.toml", 5),
+        ("c/wrangler.toml", 5),
+    ]
+    assert all("has no `scheduled` handler" in f.message for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("wrangler.toml", 'main = 3\n[triggers]\ncrons = [1, "0 0 * * *", ["x"]]\n'),
+        ("wrangler.toml", 'main = "w.ts"\ntriggers = [1]\nenv = "x"\n'),
+        ("wrangler.toml", 'main = "w.ts"\n[triggers]\ncrons = "0 0 * * *"\n'),
+        ("wrangler.toml", "a = " + "[" * 3000 + "]" * 3000 + "\n"),
+        ("wrangler.json", '{"main": "w.ts", "env": {"a": 3, "b": {"triggers": "x"}}}'),
+        ("wrangler.json", '{"main": {"x": 1}, "triggers": {"crons": {"a": "0 0 * * *"}}}'),
+        ("wrangler.json", '["main", "triggers"]'),
+        ("wrangler.jsonc", "[" * 3000 + "]" * 3000),
+    ],
+)
+def test_wrangler_configs_of_any_shape_never_crash(
+    make_repo: MakeRepo, name: str, text: str
+) -> None:
+    root = make_repo({name: text, "w.ts": "export default { fetch() {} };\n"})
+
+    assert audit_rule(root, "cron-handler") == []
+
+
+def test_an_unencodable_cron_is_reported_readably(make_repo: MakeRepo) -> None:
+    config = '{"main": "w.ts", "triggers": {"crons": ["\\ud800 * * *", "0 0 * * *"]}}'
+    root = make_repo({"wrangler.json": config, "w.ts": "export default { scheduled() {} };\n"})
+
+    [finding] = audit_rule(root, "cron-handler")
+
+    assert finding.message.startswith("invalid cron expression '\\ud800 * * *'")
+    finding.message.encode("utf-8")  # lone surrogates escaped: output can write it
+    assert finding.line == 1
+
+
+def test_a_main_outside_the_tree_is_not_read(make_repo: MakeRepo, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.ts"
+    outside.write_text("export const scheduled = () => {};\nexport default {};\n")
+    config = f'main = "{outside}"\n[triggers]\ncrons = ["0 0 * * *"]\n'
+    root = make_repo(
+        {
+            "wrangler.toml": config,
+            "a/wrangler.toml": config.replace(str(outside), "../../outside.ts"),
+        }
+    )
+    rule = get_rule("cron-handler")
+    assert rule is not None
+
+    assert run_rule(rule, root, tracked_files(root), None) == []  # not even outside the targets

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from checks.rules.missing_dependency import is_bare, package_name, types_package
 
 from .conftest import MakeRepo, audit_rule, where
@@ -181,3 +183,105 @@ def test_typeof_import_in_a_type_is_satisfied_by_types(make_repo: MakeRepo) -> N
     root = make_repo(files)
 
     assert where(audit_rule(root, "missing-dependency")) == [("src/types.ts", 2)]
+
+
+def test_workers_sites_manifest_is_a_runtime_module(make_repo: MakeRepo) -> None:
+    source = (
+        "import manifestJSON from '__STATIC_CONTENT_MANIFEST';\n"
+        "import { getAssetFromKV } from '@cloudflare/kv-asset-handler';\n"
+    )
+    root = make_repo({"package.json": manifest("site"), "src/index.ts": source})
+
+    findings = audit_rule(root, "missing-dependency")
+
+    assert where(findings) == [("src/index.ts", 2)]
+
+
+def test_template_literal_imports_without_substitutions(make_repo: MakeRepo) -> None:
+    source = (
+        "const a = await import(`lazy-lib/sub`);\n"
+        "const b = require(`legacy-lib`);\n"
+        "const c = await import(`./locale/${lang}.js`);\n"
+        "const d = await import(`${base}-plugin`);\n"
+        "const e = await import(`declared`);\n"
+    )
+    root = make_repo(
+        {"package.json": manifest("app", dependencies={"declared": "1"}), "src/index.js": source}
+    )
+
+    findings = audit_rule(root, "missing-dependency")
+
+    assert where(findings) == [("src/index.js", 1), ("src/index.js", 2)]
+    assert "'lazy-lib'" in findings[0].message
+    assert findings[0].column == 24
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[1]",
+        '"name"',
+        "{",
+        '{"dependencies": ["js-yaml"]}',
+        '{"devDependencies": "js-yaml"}',
+        "[" * 3000 + "]" * 3000,
+    ],
+)
+def test_a_manifest_we_cannot_read_declares_anything(make_repo: MakeRepo, text: str) -> None:
+    root = make_repo(
+        {
+            "package.json": manifest("mono", workspaces=["lib"]),
+            "lib/package.json": text,
+            "lib/index.js": "import yaml from 'js-yaml';\n",
+            "other/package.json": manifest("other"),
+            "other/index.js": "import yaml from 'js-yaml';\n",
+        }
+    )
+
+    assert where(audit_rule(root, "missing-dependency")) == [("other/index.js", 1)]
+
+
+def test_an_unreadable_workspace_root_may_declare_anything(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "package.json": '{"workspaces": ["lib"], "devDependencies": 3}',
+            "lib/package.json": manifest("lib"),
+            "lib/index.js": "import yaml from 'js-yaml';\n",
+        }
+    )
+
+    assert audit_rule(root, "missing-dependency") == []
+
+
+def test_a_manifest_with_a_byte_order_mark_is_read(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "package.json": "\ufeff" + manifest("app", dependencies={"hono": "4"}),
+            "src/index.ts": "import { Hono } from 'hono';\nimport yaml from 'js-yaml';\n",
+        }
+    )
+
+    assert where(audit_rule(root, "missing-dependency")) == [("src/index.ts", 2)]
+
+
+@pytest.mark.parametrize(
+    "tsconfig",
+    [
+        '{"compilerOptions": {"paths": [1], "baseUrl": 3}}',
+        '{"compilerOptions": "x"}',
+        '{"extends": 3, "include": "src"}',
+        '{"extends": "pkg"}',
+        "[" * 3000 + "]" * 3000,
+    ],
+)
+def test_tsconfigs_of_any_shape_never_crash(make_repo: MakeRepo, tsconfig: str) -> None:
+    root = make_repo(
+        {
+            "package.json": manifest("app"),
+            "tsconfig.json": tsconfig,
+            "node_modules/pkg/package.json": "[1]",
+            "src/index.ts": "import yaml from 'js-yaml';\n",
+        }
+    )
+
+    assert where(audit_rule(root, "missing-dependency")) == [("src/index.ts", 1)]

@@ -160,3 +160,35 @@ def test_explicit_option_pointing_nowhere_falls_back_to_known_gaps(
     options = Options(typescript=str(tmp_path / "nowhere"), install_typescript=False)
 
     assert where(audit_rule(root, "syntax-error", options)) == [("worker/index.ts", 3)]
+
+
+ACCESSORS = """\
+export abstract class Store {
+  abstract accessor size: number;
+  static accessor #count = 1;
+  public static accessor label = 'x';
+  protected abstract accessor limit?: number;
+  override accessor name = '';
+  static accessor ['key'] = 1;
+}
+"""
+
+
+def test_accessor_fields_with_modifiers_are_known_gaps(make_repo: MakeRepo) -> None:
+    root = make_repo({"src/store.ts": ACCESSORS})
+
+    assert audit_rule(root, "syntax-error", NO_NODE) == []
+
+
+def test_a_broken_accessor_is_still_reported(make_repo: MakeRepo) -> None:
+    broken = "export class Store {\n  static accessor size count = 1;\n}\n"
+    root = make_repo({"src/store.ts": broken})
+
+    assert where(audit_rule(root, "syntax-error", NO_NODE)) == [("src/store.ts", 2)]
+
+
+def test_accessor_gap_pattern() -> None:
+    assert gap_name("  abstract accessor x: number;") == "modified accessor field"
+    assert gap_name("  static accessor #y = 1;") == "modified accessor field"
+    assert gap_name("  static accessor x y = 1;") is None
+    assert gap_name("  accessor = 1;") is None

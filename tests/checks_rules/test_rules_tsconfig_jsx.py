@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from checks.registry import get_rule
 from checks.repository import Repository
 from checks.rules.tsconfig_jsx import ID, SEVERITY, Options, add_jsx, fix
@@ -147,3 +149,81 @@ def test_fix_refuses_to_write_what_it_cannot_read_back(make_repo: MakeRepo) -> N
 
     assert fix(Repository(root, files, files), finding, Options()) is False
     assert (root / "tsconfig.json").read_text() == '{ "include": ["src"] '
+
+
+def test_include_dot_means_the_configs_own_directory(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "a/tsconfig.json": '{ "include": ["."] }',
+            "a/App.tsx": APP,
+            "b/tsconfig.json": '{ "include": ["./"] }',
+            "b/src/App.tsx": APP,
+            "c/tsconfig.json": '{ "include": ["./src/"], "exclude": ["./src/legacy/."] }',
+            "c/src/legacy/Old.tsx": APP,
+            "d/tsconfig.json": '{ "include": ["../shared"] }',
+            "shared/Button.tsx": APP,
+            "e/tsconfig.json": '{ "include": ["**/*"] }',
+            "f/tsconfig.json": '{ "files": ["./src/../App.tsx"] }',
+            "f/App.tsx": APP,
+        }
+    )
+
+    findings = audit_rule(root, "tsconfig-jsx")
+
+    assert where(findings) == [
+        ("a/tsconfig.json", 1),
+        ("b/tsconfig.json", 1),
+        ("d/tsconfig.json", 1),
+        ("f/tsconfig.json", 1),
+    ]
+    assert "(shared/Button.tsx)" in findings[2].message
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        '{ "include": "src" }',
+        '{ "include": [".", 3] }',
+        '{ "files": "App.tsx" }',
+        '{ "exclude": {} }',
+        '{ "compilerOptions": "react-jsx" }',
+        '{ "compilerOptions": [] }',
+        '{ "extends": 3 }',
+        '{ "extends": ["./base.json", null] }',
+        '{ "extends": "@acme/broken" }',
+        '["compilerOptions"]',
+        "[" * 3000 + "]" * 3000,
+        "{ " + '"a": ' * 3000 + "1" + " }" * 3000,
+    ],
+)
+def test_configs_of_a_shape_the_compiler_refuses_are_left_alone(
+    make_repo: MakeRepo, config: str
+) -> None:
+    root = make_repo(
+        {
+            "tsconfig.json": config,
+            "base.json": "{}",
+            "node_modules/@acme/broken/package.json": '["tsconfig"]',
+            "App.tsx": APP,
+        }
+    )
+
+    assert audit_rule(root, "tsconfig-jsx") == []
+
+
+def test_null_settings_count_as_absent(make_repo: MakeRepo) -> None:
+    root = make_repo({"tsconfig.json": '{ "include": null, "extends": null }', "App.tsx": APP})
+
+    assert where(audit_rule(root, "tsconfig-jsx")) == [("tsconfig.json", 1)]
+
+
+def test_fix_refuses_a_compiler_options_that_is_not_an_object(make_repo: MakeRepo) -> None:
+    texts = ['{ "compilerOptions": "x", "include": ["src"] }', '{ "compilerOptions": [] }', "[]"]
+    for text in texts:
+        root = make_repo({"tsconfig.json": text, "src/App.tsx": APP})
+        files = tracked_files(root)
+        repo = Repository(root, files, files)
+        finding = repo.finding(ID, SEVERITY, "tsconfig.json", 1, "no jsx")
+
+        assert fix(repo, finding, Options()) is False
+        assert (root / "tsconfig.json").read_text() == text
