@@ -134,7 +134,7 @@ def main() -> int:
             install(directory, args.packages)
         root = directory / "node_modules"
         files = list(corpus_files(root))
-        typescript = ""  # the rule's own lookup: a TypeScript 5 here, else its cache (filled once)
+        typescript = ""  # the rule's own pinned copy in the tool cache (installed once)
         confirmed = syntax_error.Options()
         fallback = syntax_error.Options(node="")
 

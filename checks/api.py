@@ -77,7 +77,11 @@ def select_rules(config: Config, select: Sequence[str] | None) -> list[str]:
         if unknown:
             listed = ", ".join(known)
             raise UserError(f"--select: unknown rule(s) {', '.join(unknown)} (known: {listed})")
-    return [r for r in known if (wanted is None or r in wanted) and r not in config.ignore]
+    chosen = [r for r in known if (wanted is None or r in wanted) and r not in config.ignore]
+    if not chosen:
+        where = f" in {config.source}" if config.source is not None else ""
+        raise UserError(f"no rule would run: every selected rule is ignored{where}")
+    return chosen
 
 
 def audit(
@@ -100,7 +104,10 @@ def audit(
     targets = restrict(files, root, [Path(p) for p in paths])
     cache = Cache((cache_dir or default_directory(root)) if use_cache else None, root)
     key = snapshot_key(root, files, targets, chosen, config) if use_cache else None
-    scope = hashlib.sha256("\0".join([*chosen, "", *targets]).encode()).hexdigest()
+    # Paths are bytes to git and the file system: a name that is not UTF-8 arrives with its bytes
+    # as lone surrogates (PEP 383), which only `surrogateescape` turns back into bytes.
+    scope_text = "\0".join([*chosen, "", *targets])
+    scope = hashlib.sha256(scope_text.encode("utf-8", "surrogateescape")).hexdigest()
     analysis = cache.load_snapshot(key, scope) if key is not None else None
     if analysis is None:
         cache.load()
@@ -138,6 +145,7 @@ def audit(
         "outside_diff": outside_diff,
         "fail_on": config.fail_on.value,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        "skipped": [{"path": path, "reason": reason} for path, reason in analysis.skipped],
     }
     return AuditResult(findings, summary, analysis.notes, root, chosen, config.fail_on)
 

@@ -37,12 +37,14 @@ def write(path: Path, findings: Iterable[Finding]) -> None:
 def read(path: Path) -> Counter[str]:
     """Fingerprint counts of a baseline file; a bad file is a usage error naming it."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_bytes())
     except OSError as error:
         raise UserError(f"{path}: cannot read baseline: {error.strerror}") from None
-    except ValueError as error:
+    except ValueError as error:  # also bytes that are not UTF-8 text
         raise UserError(f"{path}: baseline is not valid JSON: {error}") from None
-    records = document.get("findings") if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        raise UserError(f"{path}: not a readiness baseline (a JSON object with 'findings')")
+    records = document.get("findings")
     if document.get("version") != FORMAT or not isinstance(records, list):
         raise UserError(f"{path}: not a readiness baseline (version {FORMAT} with 'findings')")
     counts: Counter[str] = Counter()

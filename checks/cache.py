@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,9 @@ RACY_SECONDS = 2.0
 KEEP_SNAPSHOTS = 16
 
 Entry = dict[str, Any]
+# Files outside the discovered tree a run's result depends on (a tsconfig base in node_modules):
+# path -> [size, mtime_ns], or None for a file that was looked for and is absent.
+Stamps = dict[str, list[int] | None]
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +50,32 @@ def code_stamp() -> bytes:
                     stat = entry.stat()
                     stamps.append(f"{entry.path}:{stat.st_size}:{stat.st_mtime_ns}")
     return "\n".join(sorted(stamps)).encode("utf-8")
+
+
+def _stamp(path: str) -> list[int] | None:
+    try:
+        stat = os.stat(path)  # noqa: PTH116 - plain strings, as recorded
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def stamps(paths: Iterable[str]) -> Stamps | None:
+    """Size and mtime of each path; None when one changed too recently for its mtime to be
+    trusted (a result that depends on it must not be reused)."""
+    limit = (time.time() - RACY_SECONDS) * 1e9
+    found: Stamps = {}
+    for path in sorted(paths):
+        stamp = _stamp(path)
+        if stamp is not None and stamp[1] > limit:
+            return None
+        found[path] = stamp
+    return found
+
+
+def unchanged(recorded: Stamps) -> bool:
+    """Does every recorded file still look as it did (an absent one still absent)?"""
+    return all(_stamp(path) == stamp for path, stamp in recorded.items())
 
 
 def default_directory(root: Path) -> Path:
@@ -92,14 +122,18 @@ class Cache:
         from checks.engine import Analysis
 
         try:
-            return Analysis.from_dict(document["analysis"])
+            analysis = Analysis.from_dict(document["analysis"])
         except (KeyError, TypeError, ValueError, IndexError):
             return None
+        # Files outside the tree that the rules read (a tsconfig base in node_modules).
+        if analysis.dependencies is None or not unchanged(analysis.dependencies):
+            return None
+        return analysis
 
     def save_snapshot(self, key: str, scope: str, analysis: Analysis) -> None:
         path = self._snapshot_path(scope)
-        if path is None:
-            return
+        if path is None or analysis.dependencies is None:
+            return  # None: a file the rules read changed too recently to trust its mtime
         self._write(path, {"key": key, "analysis": analysis.to_dict()})
         try:
             runs = sorted(path.parent.glob("run-*.json"), key=lambda p: p.stat().st_mtime_ns)

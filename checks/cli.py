@@ -10,11 +10,13 @@ from typing import Any
 
 import click
 
-from checks.cli_support import UserError, run
+from checks.cli_support import UserError, printable, run
+from checks.files import find_root
 
 EXAMPLES = """\b
 Examples:
   readiness check                         audit the current repository
+  readiness check apps/base               only apps/base, with the repository's config and paths
   readiness check examples/workers-monorepo --format sarif --output checks.sarif
   readiness check --format text --format json --output findings.json
   readiness check apps/base/worker/index.ts orchestrator/wrangler.toml   (as pre-commit does)
@@ -27,43 +29,40 @@ Examples:
 Exit status: 0 clean, 1 a finding at or above the fail threshold, 2 usage or configuration error.
 """
 
-_FORMAT_FLAGS = ("--format", "-f")
-_OUTPUT_FLAGS = ("--output", "-o")
 
-
-def _pair_outputs(args: Sequence[str]) -> list[tuple[str, str | None]]:
-    """(format, output) in command-line order: an --output belongs to the --format before it."""
+def _pair_outputs(occurrences: Sequence[tuple[str, str]]) -> list[tuple[str, str | None]]:
+    """(format, output) in command-line order: an --output belongs to the --format before it,
+    or, given first, to the next one; an --output with no --format at all is text."""
     pairs: list[list[str | None]] = []
     pending_output: str | None = None
-    items = list(args)
-    i = 0
-    while i < len(items):
-        arg = items[i]
-        flag, _, inline = arg.partition("=")
-        if flag in (*_FORMAT_FLAGS, *_OUTPUT_FLAGS):
-            value = inline if inline else (items[i + 1] if i + 1 < len(items) else "")
-            i += 1 if inline else 2
-            if flag in _FORMAT_FLAGS:
-                pairs.append([value, pending_output])
-                pending_output = None
-            elif pairs and pairs[-1][1] is None:
-                pairs[-1][1] = value
-            else:
-                pending_output = value
-            continue
-        if arg == "--":
-            break
-        i += 1
+    for kind, value in occurrences:
+        if kind == "formats":
+            pairs.append([value, pending_output])
+            pending_output = None
+        elif pairs and pairs[-1][1] is None:
+            pairs[-1][1] = value
+        else:
+            pending_output = value
     if pending_output is not None:
         pairs.append(["text", pending_output])
     return [(str(fmt), out) for fmt, out in pairs] or [("text", None)]
 
 
 class _CheckCommand(click.Command):
-    """Remembers the order of --format/--output, which click's multiple options lose."""
+    """Remembers the order of --format/--output, which click's multiple options lose: click's
+    own parser reads the arguments (so `-fjson`, `--format=json` and `-o x` all work) and
+    reports each option occurrence in order."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        ctx.meta["checks.outputs"] = _pair_outputs(args)
+        try:
+            opts, _, order = self.make_parser(ctx).parse_args(args=list(args))
+        except click.UsageError:
+            return super().parse_args(ctx, args)  # click reports it (or, completing, ignores it)
+        values = {name: iter(opts.get(name) or ()) for name in ("formats", "outputs")}
+        occurrences = [
+            (param.name, str(next(values[param.name]))) for param in order if param.name in values
+        ]
+        ctx.meta["checks.outputs"] = _pair_outputs(occurrences)
         return super().parse_args(ctx, args)
 
 
@@ -77,23 +76,43 @@ def _list_rules() -> None:
 
 def _explain(rule_id: str) -> None:
     from checks.registry import get_rule, rule_ids
+    from checks.suppression import ENGINE_RULES
 
     rule = get_rule(rule_id)
-    if rule is None:
-        raise click.UsageError(f"unknown rule {rule_id!r} (known: {', '.join(rule_ids())})")
-    click.echo(f"# {rule.id}: {rule.docs}")
+    if rule is not None:
+        click.echo(f"# {rule.id}: {rule.docs}")
+    elif rule_id in ENGINE_RULES:  # reported by the engine about suppression comments
+        click.echo(f"# {rule_id}: {ENGINE_RULES[rule_id][1].strip()}")
+    else:
+        known = ", ".join([*rule_ids(), *ENGINE_RULES])
+        raise click.UsageError(f"unknown rule {rule_id!r} (known: {known})")
 
 
 def _root_and_paths(paths: tuple[Path, ...], root: Path | None) -> tuple[Path, list[Path]]:
-    """One directory argument is the tree to audit; files (as pre-commit passes them) narrow a
-    run of the current directory (or --root)."""
-    if root is None and len(paths) == 1 and paths[0].is_dir():
-        return paths[0], []
-    base = root if root is not None else Path.cwd()
-    return base, [p if p.is_absolute() else (Path.cwd() / p) for p in paths]
+    """The audited root and the PATH filters. Without --root, the root is found walking up from
+    the one directory argument (else the current directory) to our config or `.git`, so owner
+    paths, config and fingerprints do not depend on where the command runs. PATHs are relative
+    to the current directory (as pre-commit passes them), else to the root."""
+    cwd = Path.cwd()
+    if root is None:
+        start = paths[0] if len(paths) == 1 and paths[0].is_dir() else cwd
+        root = find_root(start)
+    else:
+        root = cwd / root
+    filters = []
+    for path in paths:
+        if path.is_absolute() or (cwd / path).exists() or not (root / path).exists():
+            filters.append(cwd / path)
+        else:
+            filters.append(root / path)
+    resolved = root.resolve()
+    if any(path.resolve() == resolved for path in filters):
+        return root, []  # the whole tree: no filter
+    return root, filters
 
 
 def _write(text: str, output: str | None) -> None:
+    text = printable(text)
     if output is None or output == "-":
         click.echo(text, nl=False)
         return
@@ -126,7 +145,11 @@ def _write(text: str, output: str | None) -> None:
     multiple=True,
     help="File for the --format before it (default: standard output).",
 )
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), help="Tree to audit.")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Tree to audit (default: the nearest directory with readiness.yaml or .git).",
+)
 @click.option("--select", multiple=True, help="Only these rule ids (repeat or comma-separate).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Config file.")
 @click.option("--baseline", type=click.Path(path_type=Path), help="Report only findings not in it.")
@@ -140,7 +163,9 @@ def _write(text: str, output: str | None) -> None:
 @click.option("--explain", metavar="ID", help="Print a rule's documentation and exit.")
 @click.pass_context
 def check(ctx: click.Context, /, paths: tuple[Path, ...], debug: bool, **options: Any) -> int:
-    """Audit PATHS (default: the current directory) with the readiness rules."""
+    """Audit the repository with the readiness rules; PATHS (files or directories) narrow the
+    run. The root is the nearest directory at or above the one directory given (else the current
+    directory) with readiness.yaml, a pyproject [tool.readiness] table or .git."""
     if options["list_rules"]:
         _list_rules()
         return 0

@@ -7,6 +7,7 @@ errors; no traceback unless `--debug` (or `READINESS_DEBUG=1`); exit 3 for a bug
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -23,8 +24,24 @@ class UserError(Exception):
     exit_code = EXIT_USAGE
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if code >= 0xDC80 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` that any UTF-8 stream accepts: a file name that is not UTF-8 reaches us with its
+    bytes as lone surrogates (PEP 383), which are shown as `\\xNN` instead of crashing the write."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(_escape_surrogate, text)
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return printable(" ".join(text.split()))
 
 
 def run(command: click.Command, argv: Sequence[str] | None, prog_name: str) -> int:

@@ -1,4 +1,5 @@
-"""The audit's configuration: `[tool.readiness.checks]` in pyproject.toml, or `checks:` in
+"""The audit's configuration: `[tool.readiness]` in pyproject.toml (its `plan` sub-table belongs
+to the readiness plan; `[tool.readiness.checks]` is accepted too), or `checks:` in
 readiness.yaml (whose other top-level keys, the plan, belong to someone else).
 
 Every key is checked here, once, so a typo is an error naming the key and the file instead of a
@@ -29,6 +30,8 @@ from checks.model import Severity
 from checks.registry import Rule, get_rule, rule_ids
 
 KEYS = ("select", "ignore", "exclude", "extend-exclude", "fail-on", "rules")
+# Sub-tables of `[tool.readiness]` that are not checks settings: the plan's, and our own.
+_TOML_SUBTABLES = ("plan", "checks")
 
 
 @dataclass
@@ -141,6 +144,8 @@ def parse_section(section: Any, where: str) -> Config:
             raise _fail(where, str(key), f"unknown key (known: {', '.join(KEYS)})")
         if key == "select":
             config.select = [_known_rule(r, where, key) for r in _string_list(value, where, key)]
+            if not config.select:
+                raise UserError(f"{where}: select is empty: no rule would run")
         elif key == "ignore":
             config.ignore = _ignores(value, where)
         elif key == "exclude":
@@ -157,46 +162,97 @@ def parse_section(section: Any, where: str) -> Config:
     return config
 
 
-def _section_of(path: Path) -> Any:
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UserError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise UserError(f"{path}:{line}: not UTF-8 text (byte {error.start})") from None
+
+
+def _toml_section(path: Path, text: str) -> tuple[Any, str]:
+    """The checks settings of a pyproject-style file and where they are (for messages): the
+    keys of `[tool.readiness]` but its `plan`, or `[tool.readiness.checks]`; never both."""
+    import tomllib
+
     where = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise UserError(f"{where}: cannot read: {error.strerror}") from None
-    if path.suffix == ".toml":
-        import tomllib
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"{where}: invalid TOML: {error}") from None
+    tool = document.get("tool")
+    if tool is None:
+        return None, where
+    if not isinstance(tool, dict):
+        raise _fail(where, "tool", "expected a table")
+    table = tool.get("readiness")
+    if table is None:
+        return None, where
+    if not isinstance(table, dict):
+        raise _fail(where, "tool.readiness", "expected a table")
+    own = {key: value for key, value in table.items() if key not in _TOML_SUBTABLES}
+    nested = table.get("checks")
+    if nested is None:
+        return (own or None), f"{where} [tool.readiness]"
+    if not isinstance(nested, dict):
+        raise _fail(where, "tool.readiness.checks", "expected a table")
+    if own:
+        raise UserError(
+            f"{where}: checks settings in both [tool.readiness] ({', '.join(own)}) and"
+            " [tool.readiness.checks]; keep them in one"
+        )
+    return nested, f"{where} [tool.readiness.checks]"
 
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise UserError(f"{where}: invalid TOML: {error}") from None
-        return document.get("tool", {}).get("readiness", {}).get("checks")
+
+def _yaml_section(path: Path, text: str) -> tuple[Any, str]:
+    """The `checks:` section of readiness.yaml; a checks key at the top level (where the plan
+    lives) is an error rather than a setting that silently does nothing."""
     import yaml
 
+    where = str(path)
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise UserError(f"{where}{line}: invalid YAML") from None
-    return document.get("checks") if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        return None, where
+    misplaced = [str(key) for key in document if key in KEYS]
+    if misplaced:
+        raise _fail(where, misplaced[0], "a checks setting: put it under 'checks:'")
+    return document.get("checks"), where
+
+
+def _section_of(path: Path) -> tuple[Any, str]:
+    """The raw checks settings of a config file (None when it has none) and how to name them."""
+    text = _read_text(path)
+    if path.suffix == ".toml":
+        return _toml_section(path, text)
+    return _yaml_section(path, text)
 
 
 def load(root: Path, config_file: Path | None = None) -> Config:
     """The config for an audit of `root`: `config_file` if given, else the first of
-    `readiness.yaml` and `pyproject.toml` at the root that has a checks section."""
+    `readiness.yaml`, `readiness.yml` and `pyproject.toml` at the root that has a checks
+    section."""
     if config_file is not None:
         if not config_file.is_file():
             raise UserError(f"{config_file}: config file not found")
-        config = parse_section(_section_of(config_file), str(config_file))
+        section, where = _section_of(config_file)
+        config = parse_section(section, where)
         config.source = config_file
         return config
     for name in ("readiness.yaml", "readiness.yml", "pyproject.toml"):
         candidate = root / name
         if candidate.is_file():
-            section = _section_of(candidate)
+            section, where = _section_of(candidate)
             if section is not None:
-                config = parse_section(section, str(candidate))
+                config = parse_section(section, where)
                 config.source = candidate
                 return config
     return Config()

@@ -15,10 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from checks.cache import RACY_SECONDS, Cache, Entry, code_stamp, content_hash
+from checks.cache import RACY_SECONDS, Cache, Entry, Stamps, code_stamp, content_hash, stamps
 from checks.model import Finding
 from checks.registry import Rule, get_rule
-from checks.repository import Repository
+from checks.repository import Repository, recording
 from checks.source import SourceFile
 from checks.suppression import MARKER, Directive, directives
 
@@ -45,6 +45,11 @@ class Analysis:
     findings: list[Finding] = field(default_factory=list)
     directives: dict[str, list[Directive]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # (path, reason) of every target that was not analysed: binary, huge, not UTF-8, unreadable.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    # Files outside the discovered tree the repo rules read; None when one changed too recently
+    # for the result to be reused safely.
+    dependencies: Stamps | None = field(default_factory=dict)
     files: int = 0
     analysed: int = 0
     cached: int = 0
@@ -54,6 +59,8 @@ class Analysis:
             "findings": [f.to_dict() for f in self.findings],
             "directives": {p: [d.to_list() for d in ds] for p, ds in self.directives.items()},
             "notes": self.notes,
+            "skipped": [list(item) for item in self.skipped],
+            "dependencies": self.dependencies,
             "files": self.files,
         }
 
@@ -66,6 +73,8 @@ class Analysis:
                 p: [Directive.from_list(d) for d in ds] for p, ds in data["directives"].items()
             },
             notes=list(data["notes"]),
+            skipped=[(str(path), str(reason)) for path, reason in data.get("skipped", [])],
+            dependencies=dict(data.get("dependencies") or {}),
             files=int(data["files"]),
             analysed=0,
             cached=int(data["files"]),
@@ -157,6 +166,7 @@ def analyse_file(root: Path, path: str, jobs: Sequence[Job], entry: Entry | None
             reason = "skipped: not UTF-8 text"
     if reason is not None:
         result["note"] = reason
+        result["fresh"] = True  # read this run, even if not analysed: not a cached result
         return result
     source = SourceFile(path, absolute, data, text)
     result["fresh"] = True  # the engine counts and strips this marker
@@ -257,7 +267,9 @@ def analyse(
         if entry is None:
             continue
         if entry.get("note"):
-            analysis.notes.append(f"{path}: {entry['note']}")
+            note = str(entry["note"])
+            analysis.notes.append(f"{path}: {note}")
+            analysis.skipped.append((path, note.removeprefix("skipped: ")))
         results = entry.get("results", {})
         for job in jobs:
             value = results.get(job.key)
@@ -269,8 +281,21 @@ def analyse(
                 analysis.findings.extend(Finding.from_dict(item) for item in value)
         if entry.get("ignores"):
             analysis.directives[path] = [Directive.from_list(d) for d in entry["ignores"]]
-    _run_repo_rules(root, files, targets, selected, facts, cache, analysis)
+    with recording() as read:
+        _run_repo_rules(root, files, targets, selected, facts, cache, analysis)
+    analysis.dependencies = stamps(_outside(root, files, read))
     return analysis
+
+
+def _outside(root: Path, files: Sequence[str], paths: set[str]) -> list[str]:
+    """The recorded paths that are not discovered files (those the snapshot key covers)."""
+    prefix = str(root.absolute()) + os.sep
+    discovered = set(files)
+    return [
+        path
+        for path in paths
+        if not (path.startswith(prefix) and path[len(prefix) :].replace(os.sep, "/") in discovered)
+    ]
 
 
 def _facts_store(root: Path, repo_sources: dict[str, SourceFile], cache: Cache) -> Any:

@@ -26,6 +26,8 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".git",
     ".readiness-cache",
 )
+# Files whose presence makes a directory the audited root (with a pyproject `[tool.readiness]`).
+ROOT_CONFIG_FILES: tuple[str, ...] = ("readiness.yaml", "readiness.yml")
 
 
 def _git_files(root: Path) -> list[str] | None:
@@ -67,9 +69,45 @@ def discover(root: Path, excludes: Sequence[str] = DEFAULT_EXCLUDES) -> list[str
     return [path for path in files if not is_excluded(path)]
 
 
+def _marks_root(directory: Path) -> bool:
+    """Does `directory` hold our config or a git checkout (`.git` is a file in a worktree)?"""
+    if any((directory / name).is_file() for name in ROOT_CONFIG_FILES):
+        return True
+    if (directory / ".git").exists():
+        return True
+    pyproject = directory / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False  # not ours to judge here; loading the config reports it if it matters
+    if "readiness" not in text:
+        return False
+    import tomllib
+
+    try:
+        tool = tomllib.loads(text).get("tool")
+    except tomllib.TOMLDecodeError:
+        return False
+    return isinstance(tool, dict) and isinstance(tool.get("readiness"), dict)
+
+
+def find_root(start: Path) -> Path:
+    """The tree an audit started at `start` is about: the nearest directory at or above it with
+    `readiness.yaml`/`.yml`, a pyproject `[tool.readiness]` table or `.git`, else `start`.
+    Owner paths, config and fingerprints are relative to it wherever the command runs from."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        if _marks_root(directory):
+            return directory
+    return start
+
+
 def restrict(files: Sequence[str], root: Path, paths: Sequence[Path]) -> list[str]:
     """The discovered files named by `paths` (files or directories, relative to `root` unless
-    absolute), as pre-commit passes them; a path outside the root is a usage error."""
+    absolute), as pre-commit passes them; a missing path or one outside the root is a usage
+    error."""
     if not paths:
         return list(files)
     resolved_root = root.resolve()
@@ -77,16 +115,18 @@ def restrict(files: Sequence[str], root: Path, paths: Sequence[Path]) -> list[st
     wanted_dirs: list[str] = []
     for path in paths:
         absolute = (path if path.is_absolute() else root / path).resolve()
+        if not absolute.exists():
+            raise UserError(f"{path}: no such file or directory")
         try:
             relative = absolute.relative_to(resolved_root).as_posix()
         except ValueError:
-            raise UserError(f"{path}: outside the audited root {root}") from None
+            raise UserError(
+                f"{path}: outside the audited root {root} (run from inside it or pass --root)"
+            ) from None
         if absolute.is_dir():
             wanted_dirs.append("" if relative == "." else relative + "/")
-        elif absolute.exists():
-            wanted_files.add(relative)
         else:
-            raise UserError(f"{path}: no such file or directory")
+            wanted_files.add(relative)
     return [
         path
         for path in files

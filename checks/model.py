@@ -62,7 +62,8 @@ class Finding:
 
     def __post_init__(self) -> None:
         key = "\0".join((self.rule, self.path, normalise_snippet(self.snippet)))
-        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+        # surrogateescape: a file name that is not UTF-8 still has bytes to hash
+        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:20]
         object.__setattr__(self, "fingerprint", digest)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:

@@ -4,12 +4,22 @@ Repo rules read context anywhere (a `package.json`, a `wrangler.toml`) but repor
 the files this run is about; the engine drops anything reported elsewhere. Per-file "facts"
 (the imports of a module, the crons a handler compares) come from the rule's `extract` hook and
 are cached on disk with the file's content hash, so a warm run never re-parses them.
+
+A rule that reads a file outside the discovered tree by other means (a tsconfig base in
+`node_modules`) reports it with `Repository.depends_on`, so a cached whole-run result is not
+reused after that file changes; `source` and `extract` do it for the files they read. Helpers
+with no repository at hand (`checks/rules/_tsconfig.py`) call the module's `depends_on`. The
+whole-run snapshot already depends on every discovered file; these extra files are recorded while
+the repo rules run (outside a run nothing is recorded) and stamped with their size and mtime.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +27,28 @@ from checks.model import Finding, Severity
 from checks.source import SourceFile
 
 FactsStore = Callable[[str, str, Callable[[SourceFile], Any]], Any]
+
+_recording: ContextVar[set[str] | None] = ContextVar("checks_dependencies", default=None)
+
+
+def depends_on(*paths: str | os.PathLike[str]) -> None:
+    """Note that the running rule's result depends on these files (present or not)."""
+    recorded = _recording.get()
+    if recorded is None:
+        return
+    for path in paths:
+        recorded.add(str(Path(path).absolute()))
+
+
+@contextmanager
+def recording() -> Iterator[set[str]]:
+    """Collect the absolute paths `depends_on` names within the block."""
+    recorded: set[str] = set()
+    token = _recording.set(recorded)
+    try:
+        yield recorded
+    finally:
+        _recording.reset(token)
 
 
 class Repository:
@@ -59,8 +91,19 @@ class Repository:
                     break
         return found
 
+    def depends_on(self, *paths: str | Path) -> None:
+        """Record that this run's result depends on files (relative to the root, or absolute)
+        that may lie outside the discovered tree, present or absent: when one of them changes,
+        the next run analyses afresh instead of reusing the cached result."""
+        depends_on(*(self.root / path for path in paths))
+
+    def _note_read(self, path: str) -> None:
+        if path not in self._file_set:  # discovered files are part of the snapshot key already
+            depends_on(self.root / path)
+
     def source(self, path: str) -> SourceFile | None:
         """The file at `path`, read once per run; None if it is missing or not UTF-8 text."""
+        self._note_read(path)
         cached = self._sources.get(path)
         if cached is not None:
             return cached
@@ -81,6 +124,7 @@ class Repository:
     def extract(self, path: str, key: str, extractor: Callable[[SourceFile], Any]) -> Any:
         """`extractor(source(path))`, cached on disk by content hash and `key` (put a version in
         it). Use for context files that are not targets; returns None for unreadable files."""
+        self._note_read(path)
         if self._facts_store is not None:
             return self._facts_store(path, key, extractor)
         source = self.source(path)

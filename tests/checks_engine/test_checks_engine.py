@@ -14,6 +14,7 @@ from checks.cache import Cache, default_directory
 from checks.cli_support import UserError
 from checks.engine import PARALLEL_THRESHOLD
 from checks.files import discover
+from checks.repository import Repository, recording
 from checks_engine.conftest import MakeRepo, commit_all, write_files
 
 USE = "export default { fetch(r, env) { return env.DB_OPS.prepare('1'); } };\n"
@@ -230,3 +231,79 @@ def test_a_damaged_snapshot_is_ignored(make_repo: MakeRepo, tmp_path: Path) -> N
         snapshot.write_text('{"key": "x"', encoding="utf-8")
 
     assert paths(root) == [("apps/a/index.ts", 1)]
+
+
+TSX = "export const App = () => <div />;\n"
+
+
+def _base(jsx: bool) -> str:
+    options = '"strict": true' + (', "jsx": "react-jsx"' if jsx else "")
+    return "{ " + f'"compilerOptions": {{ {options} }}' + " }\n"
+
+
+def _jsx_findings(root: Path) -> tuple[int, int]:
+    result = audit(root, select=["tsconfig-jsx"])
+    return len(result.findings), result.summary["analysed"]
+
+
+def test_a_changed_tsconfig_base_in_node_modules_is_not_served_from_the_cache(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo(
+        {
+            ".gitignore": "node_modules/\n",
+            "tsconfig.json": '{ "extends": "@acme/tsconfig/base.json", "include": ["src"] }\n',
+            "src/App.tsx": TSX,
+        }
+    )
+    write_files(root, {"node_modules/@acme/tsconfig/base.json": _base(jsx=False)})
+    _age(root)
+    assert _jsx_findings(root) == (1, 3)
+    assert _jsx_findings(root) == (1, 0)  # the whole previous result, reused
+
+    write_files(root, {"node_modules/@acme/tsconfig/base.json": _base(jsx=True)})
+
+    assert _jsx_findings(root)[0] == 0
+    _age(root, 30)
+    assert _jsx_findings(root)[0] == 0
+    assert _jsx_findings(root)[0] == 0
+
+
+def test_installing_a_missing_tsconfig_base_is_not_served_from_the_cache(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo(
+        {
+            ".gitignore": "node_modules/\n",
+            "tsconfig.json": '{ "extends": "@acme/tsconfig/base.json", "include": ["src"] }\n',
+            "src/App.tsx": TSX,
+        }
+    )
+    _age(root)
+    assert _jsx_findings(root)[0] == 0  # a base we cannot find may set jsx: nothing said
+    assert _jsx_findings(root)[0] == 0
+
+    base = root / "node_modules/@acme/tsconfig/base.json"
+    write_files(root, {"node_modules/@acme/tsconfig/base.json": _base(jsx=False)})
+    stat = base.stat()  # only the base changes: every discovered file keeps its stamp
+    os.utime(base, ns=(stat.st_atime_ns, stat.st_mtime_ns - 30_000_000_000))
+
+    assert _jsx_findings(root)[0] == 1
+
+
+def test_reads_outside_the_discovered_tree_are_recorded(tmp_path: Path) -> None:
+    write_files(tmp_path, {"a.ts": CLEAN, "ignored/x.json": "{}"})
+    repo = Repository(tmp_path, ["a.ts"], ["a.ts"])
+
+    with recording() as read:
+        repo.source("a.ts")
+        repo.source("ignored/x.json")
+        repo.extract("ignored/y.json", "key", lambda source: source.text)
+        repo.depends_on("elsewhere/z.json")
+    repo.source("ignored/after.json")  # outside a run nothing is recorded
+
+    assert read == {
+        str(tmp_path / "ignored/x.json"),
+        str(tmp_path / "ignored/y.json"),
+        str(tmp_path / "elsewhere/z.json"),
+    }

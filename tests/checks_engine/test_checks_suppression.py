@@ -183,3 +183,72 @@ def test_prose_that_explains_suppressions_is_not_one(make_repo: MakeRepo) -> Non
     root = make_repo({"README.md": "Add `// readiness: ignore[db-ops-access] why` above it.\n"})
 
     assert found(root, select=["db-ops-access"]) == []
+
+
+def test_consecutive_lines_each_with_their_own_ignore(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "apps/a/index.ts": (
+                "const a = env.DB_OPS; // readiness: ignore[db-ops-access] migration one\n"
+                "const b = env.DB_OPS; // readiness: ignore[db-ops-access] migration two\n"
+            ),
+            "apps/a/tool.py": (
+                "a = env.DB_OPS  # readiness: ignore[db-ops-access] one\n"
+                "b = env.DB_OPS  # readiness: ignore[db-ops-access] two\n"
+            ),
+        }
+    )
+
+    result = audit(root, select=["db-ops-access"])
+
+    assert result.findings == []
+    assert result.summary["suppressed"] == 4
+
+
+def test_an_ignore_after_code_covers_only_its_own_line(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "apps/a/index.ts": (
+                "const a = 1; // readiness: ignore[db-ops-access] meant for the line below\n"
+                "const b = env.DB_OPS;\n"
+                "// readiness: ignore[db-ops-access] superseded by the one on the line itself\n"
+                "const c = env.DB_OPS; // readiness: ignore[db-ops-access] migration\n"
+            )
+        }
+    )
+
+    assert found(root, select=["db-ops-access"]) == [
+        ("unused-ignore", "apps/a/index.ts", 1),
+        ("db-ops-access", "apps/a/index.ts", 2),
+        ("unused-ignore", "apps/a/index.ts", 3),
+    ]
+
+
+def test_an_ignore_naming_an_unknown_rule_is_reported_even_when_not_selected(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo(
+        {"apps/a/index.ts": "// readiness: ignore[db-ops-acess] migration\nenv.DB_OPS;\n"}
+    )
+
+    full = audit(root, select=["db-ops-access"])
+    other = audit(root, select=["syntax-error"])
+
+    assert [(f.rule, f.line) for f in full.findings] == [("unused-ignore", 1), ("db-ops-access", 2)]
+    assert "ignore[db-ops-acess] names no rule (did you mean db-ops-access?)" in str(
+        full.findings[0].message
+    )
+    assert [(f.rule, f.line) for f in other.findings] == [("unused-ignore", 1)]
+
+
+@pytest.mark.parametrize(
+    "directive",
+    ["readiness:ignore[db-ops-access] why", "readiness:  ignore[db-ops-access] why"],
+)
+def test_the_space_after_the_colon_is_optional(make_repo: MakeRepo, directive: str) -> None:
+    root = make_repo({"apps/a/index.ts": f"env.DB_OPS; // {directive}\n"})
+
+    result = audit(root, select=["db-ops-access"])
+
+    assert result.findings == []
+    assert result.summary["suppressed"] == 1
