@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -54,10 +55,39 @@ LOG_CURSOR = "scan.operation_logs"
 BATCH_CURSOR = "scan.ingest_batches"
 MINER_STATE = "templates.miner"
 INGEST_BATCH = 5000
+# Ingest refuses records dated beyond these bounds (see `OpsMonitorService.ingest`). A day ahead
+# leaves room for clock skew between producers and the monitor; before the Unix epoch (which the
+# stored timestamps count from) a date is a parsing accident, not a log.
+MAX_FUTURE = timedelta(days=1)
+EARLIEST = log_rows.EPOCH
+ERROR_CHARS = 300  # of a failed scan's error message, as stored
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def short_error(error: BaseException) -> str:
+    """What a failed scan's record says about its failure: the exception's type and the first
+    line of its message. The record is returned to API clients, so it must not carry what a
+    database error appends after that line (the SQL, and the parameters: log content); the full
+    error goes to the server log."""
+    cause = getattr(error, "orig", None)  # SQLAlchemy's wrapper around the driver's error
+    detail = str(cause if isinstance(cause, BaseException) else error).strip()
+    first = detail.splitlines()[0].strip() if detail else ""
+    if len(first) > ERROR_CHARS:
+        first = first[: ERROR_CHARS - 1] + "\u2026"
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+def _describe(record: LogRecord) -> str:
+    """A refused record as a malformed sample shows it (its source line is gone by then)."""
+    return f"{record.timestamp.isoformat()} {record.source} {record.level}: {record.message}"
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta / timedelta(hours=1)
+    return f"{hours / 24:g} day{'s' if hours != 24 else ''}" if hours % 24 == 0 else f"{hours:g} h"
 
 
 class OpsMonitorService:
@@ -72,6 +102,8 @@ class OpsMonitorService:
         retention_days: int = 30,
         rules: RuleSettings | None = None,
         malformed_samples: int = 10,
+        max_future: timedelta = MAX_FUTURE,
+        earliest: datetime = EARLIEST,
     ) -> None:
         self.store = store
         store.migrate()  # every entry point (serve, scheduler, CLI) gets an up-to-date schema
@@ -80,6 +112,8 @@ class OpsMonitorService:
         self.retention = timedelta(days=retention_days)
         self.rules = rules or RuleSettings()
         self.malformed_samples = malformed_samples
+        self.max_future = max_future
+        self.earliest = earliest
 
     @classmethod
     def from_settings(
@@ -191,7 +225,12 @@ class OpsMonitorService:
                 counts = log_rows.error_counts(
                     connection, first, last, width, ERROR_LEVELS, filters.sources
                 )
-                candidates += find_spikes(counts, range(first, last + 1), self.rules)
+                candidates += find_spikes(
+                    counts,
+                    range(first, last + 1),  # a range tests membership; it is never walked
+                    self.rules,
+                    partial(log_rows.sources_with_records, connection, width_us=width),
+                )
             malformed, samples = log_rows.malformed_since(
                 connection,
                 after_batch,
@@ -233,7 +272,7 @@ class OpsMonitorService:
     def _record_failure(
         self, scan_id: int, scope: str, trigger: str, error: Exception, started: float
     ) -> None:
-        log.error("scan %s (%s) failed: %s: %s", scan_id, scope, type(error).__name__, error)
+        log.error("scan %s (%s) failed", scan_id, scope, exc_info=error)  # the whole story
         metrics.SCANS.labels(scope, "failed", trigger).inc()
         metrics.SCAN_DURATION.labels(scope).observe(time.perf_counter() - started)
         try:
@@ -243,7 +282,7 @@ class OpsMonitorService:
                     scan_id,
                     status="failed",
                     finished_at=self.clock(),
-                    error=f"{type(error).__name__}: {error}"[:2000],
+                    error=short_error(error),
                 )
         except Exception:  # the database itself is gone; the next scan marks the row failed
             log.exception("could not record the failure of scan %s", scan_id)
@@ -341,23 +380,49 @@ class OpsMonitorService:
     ) -> int:
         """Store records in batches (each batch one transaction, memory bounded by the batch);
         return how many were stored. Malformed-line counts go into an ingest batch row that the
-        next scan reports."""
+        next scan reports.
+
+        A record dated more than `max_future` after the service's clock, or before `earliest`,
+        is refused as malformed: one such record would otherwise stretch every later scan's
+        time range (and its spike windows) to the year 9999 or 1. So is a record whose
+        attributes cannot be written as JSON. Text is normalised on the way in (see
+        `store.logs.row_of`) so that no value can fail the insert of a whole batch."""
         stored = 0
         rows: list[log_rows.LogRow] = []
+        bad = malformed if malformed is not None else MalformedLines()
+        earliest_us = log_rows.to_micros(self.earliest)
         with self.store.read() as connection:
+            latest_us = self._latest_accepted_us()
             row_of, append = log_rows.row_of, rows.append  # the hot loop of ingest
             for record in records:
-                append(row_of(record))
+                try:
+                    row = row_of(record)
+                except log_rows.UnstorableRecord as error:
+                    bad.refuse(str(error), _describe(record))
+                    continue
+                if not earliest_us <= row[0] <= latest_us:
+                    bad.refuse(self._out_of_bounds(row[0], earliest_us), _describe(record))
+                    continue
+                append(row)
                 if len(rows) >= batch_size:
                     stored += self._flush(connection, rows, on_batch)
+                    latest_us = self._latest_accepted_us()  # a long stream: the clock moves on
             stored += self._flush(connection, rows, on_batch)
-            bad = malformed or MalformedLines()
             with connection.begin():
                 log_rows.record_batch(connection, origin, stored, bad.count, bad.samples)
         metrics.LOGS_INGESTED.labels(origin).inc(stored)
         if bad.count:
             metrics.MALFORMED_LINES.labels(origin).inc(bad.count)
         return stored
+
+    def _latest_accepted_us(self) -> int:
+        return log_rows.to_micros(self.clock() + self.max_future)
+
+    def _out_of_bounds(self, ts_us: int, earliest_us: int) -> str:
+        if ts_us < earliest_us:
+            return f"timestamp: before {self.earliest.isoformat()}, the earliest accepted"
+        ahead = _span(self.max_future)
+        return f"timestamp: in the future, more than {ahead} ahead of the monitor's clock"
 
     @staticmethod
     def _flush(

@@ -7,11 +7,14 @@ time them without a database. The rules:
   Severity: critical for critical/fatal records, high for uncaught exceptions, medium otherwise.
 * `limit-exceeded` (performance): requests whose outcome says the runtime stopped them
   (`exceededCpu`, `exceededWallTime`, `exceededMemory`), grouped by source and outcome. High.
+  An error record whose message is the runtime's own words for a limit ("Worker exceeded CPU
+  time limit.") joins the same group instead of filing a stability issue.
 * `slow-request` (performance): records whose duration is over the threshold, grouped by source
   and template. Medium, high when over five times the threshold.
 * `error-spike` (stability): a source whose error count in a fixed, clock-aligned window is at
   least `spike_factor` times the previous window's (and at least `spike_min_count`). Windows are
-  aligned to the epoch, so a full scan and a chain of incremental scans see the same windows.
+  aligned to the epoch, so a full scan and a chain of incremental scans see the same windows. A
+  source with no records at all in the previous window has no baseline: not a spike.
 
 A fingerprint is a digest of rule, source and template id: the same problem files the same issue
 whichever scan finds it.
@@ -20,7 +23,8 @@ whichever scan finds it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Collection, Container, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,6 +40,19 @@ SAMPLE_CHARS = 500
 TITLE_CHARS = 200
 
 _SEVERITY_RANK = {s: rank for rank, s in enumerate(IssueSeverity)}  # critical first
+
+# What the Workers runtime says when it stops a request for a limit, as it appears in a log line
+# rather than as a tail event's outcome: "Worker exceeded CPU time limit.", "Exceeded CPU Limit",
+# "Error 1102: Worker exceeded resource limits", "Worker exceeded memory limit.", "Memory limit
+# would be exceeded before EOF.", "Script startup exceeded CPU time limit.", "exceeded wall time".
+_LIMIT_MESSAGE = re.compile(
+    r"\bexceeded\s+(?:the\s+)?(?P<after>cpu|memory|wall[\s-]*(?:clock\s+)?time|resource)"
+    r"(?:\s+time)?\s+limits?\b"
+    r"|\b(?P<before>cpu|memory)\s+limit\s+(?:would\s+be\s+|was\s+)?exceeded\b"
+    r"|\bexceeded\s+wall[\s-]*(?:clock\s+)?time\b",
+    re.IGNORECASE,
+)
+_LIMIT_KINDS = {"cpu": "exceededCpu", "memory": "exceededMemory", "resource": "exceededCpu"}
 
 
 @dataclass(frozen=True)
@@ -119,6 +136,16 @@ _TITLES = {
 }
 
 
+def limit_in_message(message: str) -> str | None:
+    """The limit outcome (`exceededCpu`, ...) a Workers runtime message reports, if any.
+    "Exceeded resource limits" is error 1102, which Cloudflare lists as the CPU time limit."""
+    found = _LIMIT_MESSAGE.search(message)
+    if found is None:
+        return None
+    kind = (found.group("after") or found.group("before") or "wall").lower()
+    return _LIMIT_KINDS.get(kind, "exceededWallTime")
+
+
 class CandidateCollector:
     """Feeds records through the rules one at a time (bounded memory: one group per problem)."""
 
@@ -139,6 +166,12 @@ class CandidateCollector:
         """Apply every record rule to one record."""
         is_error = level in ERROR_LEVELS or outcome in EXCEPTION_OUTCOMES
         is_limit = outcome in LIMIT_OUTCOMES
+        if is_error and not is_limit and outcome not in EXCEPTION_OUTCOMES:
+            # The runtime's own words for a limit, logged as a plain error (no tail outcome):
+            # the same performance problem as the outcome, so the same issue, not a stability one.
+            outcome = limit_in_message(message) or outcome
+            is_limit = outcome in LIMIT_OUTCOMES
+            is_error = not is_limit
         is_slow = duration_ms is not None and duration_ms > self.settings.slow_request_ms
         if not (is_error or is_limit or is_slow):
             return
@@ -225,41 +258,62 @@ def _title(rule: str, source: str, template: str) -> str:
     return f"{_TITLES[rule]} in {source}: {template}"[:TITLE_CHARS]
 
 
+SourceWindows = Mapping[int, Collection[str]]
+
+
 def find_spikes(
-    counts: Mapping[tuple[str, int], int], windows: Iterable[int], settings: RuleSettings
+    counts: Mapping[tuple[str, int], int],
+    windows: Container[int],
+    settings: RuleSettings,
+    with_records: Callable[[SourceWindows], Set[tuple[str, int]]] | None = None,
 ) -> list[Candidate]:
     """Error spikes: `counts` maps (source, window index) to error records in that window;
-    `windows` are the window indexes this scan looked at."""
+    `windows` are the window indexes this scan looked at.
+
+    Only windows present in `counts` are visited (a window without errors cannot spike), so the
+    cost follows the data, never the time span it covers. A window after one with no errors is
+    a spike only if that previous window held records of the source at all: a source with no
+    history (its first window, or back after a silence) has no baseline to spike against.
+    `with_records` answers, for the (window: sources) it is asked about, which (source, window)
+    pairs hold records; without it, no errors before counts as no history."""
+    found: list[tuple[str, int, int, int]] = []  # source, window, errors now, errors before
+    unknown: dict[int, set[str]] = {}  # previous windows without errors: were there records?
+    for (source, window), now in counts.items():
+        if window not in windows or now < settings.spike_min_count:
+            continue
+        before = counts.get((source, window - 1), 0)
+        if now < settings.spike_factor * max(before, 1):
+            continue
+        found.append((source, window, now, before))
+        if before == 0:
+            unknown.setdefault(window - 1, set()).add(source)
+    with_history = with_records(unknown) if with_records is not None and unknown else set()
     spikes: dict[str, Candidate] = {}
-    sources = sorted({source for source, _ in counts})
     width = settings.spike_window_us
-    for window in sorted(set(windows)):
-        for source in sources:
-            now = counts.get((source, window), 0)
-            before = counts.get((source, window - 1), 0)
-            if now < settings.spike_min_count or now < settings.spike_factor * max(before, 1):
-                continue
-            start = window * width
-            note = f"{iso_us(start)}: {now} errors, {before} in the previous window"
-            found = spikes.get(source)
-            if found is None:
-                found = spikes[source] = Candidate(
-                    fingerprint=fingerprint("error-spike", source, "*"),
-                    rule="error-spike",
-                    category=IssueCategory.STABILITY,
-                    severity=IssueSeverity.HIGH,
-                    source=source,
-                    template_id="*",
-                    template="error count spike",
-                    title=_title("error-spike", source, f"errors x{settings.spike_factor:g}"),
-                    occurrences=0,
-                    first_seen_us=start,
-                    last_seen_us=start + width - 1,
-                    evidence={"windows": []},
-                )
-            found.occurrences += 1
-            found.last_seen_us = start + width - 1
-            found.evidence["windows"].append(start)
-            if len(found.samples) < SAMPLES_PER_ISSUE:
-                found.samples.append(note)
+    for source, window, now, before in sorted(found, key=lambda item: (item[1], item[0])):
+        if before == 0 and (source, window - 1) not in with_history:
+            continue
+        start = window * width
+        note = f"{iso_us(start)}: {now} errors, {before} in the previous window"
+        spike = spikes.get(source)
+        if spike is None:
+            spike = spikes[source] = Candidate(
+                fingerprint=fingerprint("error-spike", source, "*"),
+                rule="error-spike",
+                category=IssueCategory.STABILITY,
+                severity=IssueSeverity.HIGH,
+                source=source,
+                template_id="*",
+                template="error count spike",
+                title=_title("error-spike", source, f"errors x{settings.spike_factor:g}"),
+                occurrences=0,
+                first_seen_us=start,
+                last_seen_us=start + width - 1,
+                evidence={"windows": []},
+            )
+        spike.occurrences += 1
+        spike.last_seen_us = start + width - 1
+        spike.evidence["windows"].append(start)
+        if len(spike.samples) < SAMPLES_PER_ISSUE:
+            spike.samples.append(note)
     return [spikes[source] for source in sorted(spikes)]

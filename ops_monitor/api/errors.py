@@ -52,6 +52,10 @@ def describe_validation(errors: Sequence[Any]) -> str:
     """`scope: Input should be 'full' or 'incremental'`: the first problem, naming its field."""
     first = errors[0]
     kind, *path = [str(part) for part in first["loc"]]  # body, query, path or header first
+    if first.get("type") == "json_invalid":  # its location is a character offset, not a field
+        why = (first.get("ctx") or {}).get("error") or first["msg"]
+        where = f" at character {path[0]}" if path else ""
+        return f"body: invalid JSON ({why}{where})"
     field = ".".join(path)
     name = (field or "body") if kind == "body" else f"{kind} parameter {field}"
     extra = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

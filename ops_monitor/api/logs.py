@@ -32,7 +32,10 @@ class PushResult(BaseModel):
 _RECORD_SCHEMA: dict[str, Any] = {
     "description": "An object with `timestamp` (ISO 8601, or Unix epoch seconds or milliseconds) "
     "and `message` (string), and optionally `source`, `level` (strings) and `attributes` "
-    "(object). Anything else is counted as malformed and sampled in the response."
+    "(object). Anything else is counted as malformed and sampled in the response, as is a "
+    "timestamp more than a day ahead of the monitor's clock or before 1970. Text is stored with "
+    "NUL and unpaired surrogates replaced by U+FFFD, `source` cut to 200 characters and `level` "
+    "to 20 (ending in U+2026)."
 }
 _OPENAPI_BODY: dict[str, Any] = {
     "requestBody": {
@@ -90,7 +93,9 @@ def _store(service: MonitorService, body: bytes, content_type: str) -> PushResul
         raise BadRequest(str(error)) from error
     accepted = 0
     if batch.records or batch.malformed.count:  # malformed counts reach the next scan's record
-        accepted = service.ingest(batch.records, origin=PUSH_ORIGIN, malformed=batch.malformed)
+        # The service may refuse records too (out-of-bounds timestamps): it counts them into
+        # `batch.malformed` at their line, so the answer below includes them.
+        accepted = service.ingest(batch.stream(), origin=PUSH_ORIGIN, malformed=batch.malformed)
     return PushResult(
         accepted=accepted,
         malformed=batch.malformed.count,

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ops_monitor.ingest.lines import logical_lines
 from ops_monitor.ingest.malformed import MalformedLines
 from ops_monitor.ingest.normalise import BadRecord, level_of, timestamp_of, trusted_record
 from ops_monitor.models import LogRecord
@@ -115,13 +116,24 @@ def records_of_event(event: dict[str, Any]) -> Iterator[LogRecord]:
 
 
 def read_wrangler(lines: Iterable[str], malformed: MalformedLines) -> Iterator[LogRecord]:
-    """Events one per line, or pretty-printed (an event ends at a `}` in the first column)."""
+    """Events one per line, or pretty-printed (an event ends at a `}` in the first column).
+
+    An event starts at a line beginning with `{`. Anything else between events (wrangler's own
+    messages, such as "Connected to api-worker, waiting for logs...") is one malformed line, and
+    an event cut off before its end is malformed up to the next line starting with `{`: the
+    reader re-synchronises there, so the events after a bad line are still read."""
     pending: list[str] = []
     pending_chars = 0
     start_line = 0
-    for line_no, line in enumerate(lines, start=1):
+    for line_no, line in enumerate(logical_lines(lines), start=1):
+        if pending and line.startswith("{"):  # a new event while the last one is unfinished
+            yield from _decode("".join(pending), start_line, malformed)
+            pending, pending_chars = [], 0
         if not pending:
             if not line.strip():
+                continue
+            if not line.lstrip().startswith("{"):
+                malformed.add(line_no, "not a JSON event (text between events)", line)
                 continue
             start_line = line_no
         pending.append(line)
@@ -139,12 +151,20 @@ def read_wrangler(lines: Iterable[str], malformed: MalformedLines) -> Iterator[L
 def _decode(text: str, line_no: int, malformed: MalformedLines) -> Iterator[LogRecord]:
     try:
         event = json.loads(text)
-    except json.JSONDecodeError as error:
-        malformed.add(line_no, f"not a JSON event ({error.msg})", text)
+    except ValueError as error:  # JSONDecodeError, or an integer of too many digits
+        reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+        malformed.add(line_no, f"not a JSON event ({reason})", text)
+        return
+    except RecursionError:
+        malformed.add(line_no, "not a JSON event (nested too deeply)", text)
         return
     try:
         records = list(records_of_event(event))
     except BadRecord as error:
         malformed.add(line_no, str(error), text)
         return
+    except RecursionError:  # a log message part too deep to print as text
+        malformed.add(line_no, "a value is nested too deeply", text)
+        return
+    malformed.line = line_no
     yield from records

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import math
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,11 +30,46 @@ def from_micros(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
 
 
+# Column widths of `operation_logs` (schema.py). PostgreSQL enforces them and SQLite does not,
+# so a longer value is cut here for both, ending in TRUNCATED so a reader sees it was cut.
+SOURCE_CHARS = 200
+LEVEL_CHARS = 20
+OUTCOME_CHARS = 40
+TRUNCATED = "\u2026"  # "…"
+# NUL and lone surrogates (from `"\u0000"` or `"\ud800"` in JSON): PostgreSQL refuses NUL in
+# text, and neither driver can encode a lone surrogate. Both become U+FFFD, as a decoder would.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+class UnstorableRecord(ValueError):
+    """A record that no normalisation can make storable; the text says which part and why."""
+
+
+def storable(text: str, limit: int | None = None) -> str:
+    """`text` as both backends store it identically: NUL and lone surrogates replaced, and cut
+    to `limit` characters with a visible marker."""
+    if text.isascii():  # the common case: only NUL can be wrong
+        if "\x00" in text:
+            text = text.replace("\x00", REPLACEMENT)
+    elif _UNSTORABLE.search(text) is not None:
+        text = _UNSTORABLE.sub(REPLACEMENT, text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + TRUNCATED
+    return text
+
+
 def _duration(attributes: dict[str, Any]) -> float | None:
+    """The request duration in ms, when one is given as a finite number: NaN compares greater
+    than any number on PostgreSQL and is stored as NULL by SQLite, so it is not a duration."""
     for key in DURATION_KEYS:
         value = attributes.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
+            try:
+                duration = float(value)
+            except OverflowError:  # an integer too large for a float
+                return None
+            return duration if math.isfinite(duration) else None
     return None
 
 
@@ -42,26 +79,42 @@ _LOG_COLUMNS = ("ts", "source", "level", "message", "outcome", "duration_ms", "a
 
 def row_of(record: LogRecord) -> LogRow:
     """The stored form of one record. `outcome` and the duration are lifted out of the
-    attributes into their own columns (the rules filter on them in SQL); the rest stays JSON."""
+    attributes into their own columns (the rules filter on them in SQL); the rest stays JSON.
+    Text is normalised (`storable`) so SQLite and PostgreSQL accept and keep the same values.
+    Raises UnstorableRecord for attributes that cannot be written as JSON."""
     attributes = record.attributes
-    moment = record.timestamp
+    ts = to_micros(record.timestamp)
+    source, level, message = record.source, record.level, record.message
+    if not (
+        message.isascii()
+        and source.isascii()
+        and level.isascii()
+        and len(source) <= SOURCE_CHARS
+        and len(level) <= LEVEL_CHARS
+        and "\x00" not in message
+        and "\x00" not in source
+        and "\x00" not in level
+    ):  # the hot path of ingest: most records need nothing done, and this says so fastest
+        source = storable(source, SOURCE_CHARS)
+        level = storable(level, LEVEL_CHARS)
+        message = storable(message)
     if not attributes:
-        return (to_micros(moment), record.source, record.level, record.message, None, None, None)
+        return (ts, source, level, message, None, None, None)
     outcome = attributes.get("outcome")
-    outcome = outcome if isinstance(outcome, str) else None
+    outcome = storable(outcome, OUTCOME_CHARS) if isinstance(outcome, str) else None
     duration = _duration(attributes)
     rest = attributes
     if outcome is not None or duration is not None:  # lifted into their own columns
         rest = {k: v for k, v in attributes.items() if k != "outcome" and k not in DURATION_KEYS}
-    return (
-        to_micros(moment),
-        record.source,
-        record.level,
-        record.message,
-        outcome,
-        duration,
-        json.dumps(rest, default=str) if rest else None,
-    )
+        if duration is None:  # a non-finite duration stays where it was, as given
+            rest.update((k, attributes[k]) for k in DURATION_KEYS if k in attributes)
+    try:
+        # ensure_ascii (the default) writes NUL and lone surrogates as escapes: storable as is.
+        encoded = json.dumps(rest, default=str) if rest else None
+    except (RecursionError, ValueError, TypeError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise UnstorableRecord(f"attributes: cannot be stored as JSON ({reason})") from None
+    return (ts, source, level, message, outcome, duration, encoded)
 
 
 def insert_logs(connection: Connection, rows: Sequence[LogRow]) -> None:
@@ -181,6 +234,28 @@ def error_counts(
         where.append(c.source.in_(list(sources)))
     query = select(c.source, window, func.count()).where(and_(*where)).group_by(c.source, window)
     return {(row[0], int(row[1])): int(row[2]) for row in connection.execute(query)}
+
+
+def sources_with_records(
+    connection: Connection, wanted: Mapping[int, Collection[str]], width_us: int
+) -> set[tuple[str, int]]:
+    """Which of the wanted (source, window) pairs hold at least one record of any level: a
+    window with records and no errors is a baseline a spike can be measured against, a window
+    with no records at all is not. One query per window, over that window only."""
+    c = operation_logs.c
+    found: set[tuple[str, int]] = set()
+    for window, sources in sorted(wanted.items()):
+        query = (
+            select(c.source)
+            .distinct()
+            .where(
+                c.ts >= window * width_us,
+                c.ts < (window + 1) * width_us,
+                c.source.in_(sorted(sources)),
+            )
+        )
+        found.update((source, window) for source in connection.scalars(query))
+    return found
 
 
 def malformed_since(

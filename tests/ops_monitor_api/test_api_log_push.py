@@ -101,12 +101,14 @@ def test_a_streamed_body_is_refused_as_soon_as_it_passes_the_limit(tmp_path: Pat
     assert double.ingested == []
 
 
-def test_an_empty_push_stores_nothing(routes: RouteHarness) -> None:
+def test_an_empty_push_is_a_400_and_stores_nothing(routes: RouteHarness) -> None:
     response = routes.client.post(
         "/api/ops/logs", content=b"", headers={"Content-Type": "text/plain"}
     )
 
-    assert response.json() == {"accepted": 0, "malformed": 0, "malformed_samples": []}
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("body: empty")
+    assert routes.service.ingested == []
 
 
 @pytest.mark.parametrize(

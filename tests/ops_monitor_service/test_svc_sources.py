@@ -133,8 +133,8 @@ def test_jsonl_expands_tail_events_too() -> None:
 def test_text_with_a_field_format() -> None:
     pattern = compile_format("<Date> <Time> <Level> <Component>: <Content>")
     lines = [
+        "garbage\n",  # before any record; after one it would continue that record's message
         "2024-06-01 12:00:00,123 ERROR db.pool: connection refused to 10.0.0.1\n",
-        "garbage\n",
         "2024-13-45 99:00:00 INFO x: bad date\n",
     ]
     malformed = MalformedLines()
