@@ -5,6 +5,7 @@ Memory stays bounded by one batch whatever the file size; a progress bar shows o
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -103,7 +104,9 @@ def ingest_command(
     started = time.perf_counter()
     handle: IO[str]
     if str(file) == "-":
-        handle, size = sys.stdin, None
+        # Like a file: only `\n` and `\r\n` end a line, and bad bytes never stop the reading.
+        handle = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="")
+        size = None
     else:
         try:
             handle = file.open(encoding="utf-8", errors="replace", newline="")

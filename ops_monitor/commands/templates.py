@@ -7,6 +7,7 @@ the whole input before it labels any line, so every line carries its final templ
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -16,6 +17,7 @@ import click
 
 from ops_monitor.analysis.headers import HeaderStripper
 from ops_monitor.analysis.templates import TemplateMatch, label_all
+from ops_monitor.ingest.lines import logical_lines
 
 EXAMPLES = """\b
 Examples:
@@ -25,8 +27,10 @@ Examples:
 """
 
 
-def _lines(stream: IO[str]) -> Iterator[str]:
-    for line in stream:
+def _lines(source: IO[bytes]) -> Iterator[str]:
+    """Lines ended by `\n` or `\r\n` only: a lone `\r` inside a message is a character."""
+    text = io.TextIOWrapper(source, encoding="utf-8", errors="replace", newline="")
+    for line in logical_lines(text):
         yield line.removesuffix("\n").removesuffix("\r")
 
 
@@ -46,7 +50,7 @@ def _json_lines(matches: Iterable[TemplateMatch]) -> Iterator[str]:
     "source",
     required=False,
     default="-",
-    type=click.File("r", encoding="utf-8", errors="replace", lazy=False),
+    type=click.File("rb", lazy=False),
 )
 @click.option(
     "--mode",
@@ -56,7 +60,7 @@ def _json_lines(matches: Iterable[TemplateMatch]) -> Iterator[str]:
     help="message: each line is a message. raw: whole log lines; their headers (timestamps, "
     "levels, hosts, pids, components) are found and stripped without being told the format.",
 )
-def templates_command(source: IO[str], mode: str) -> None:
+def templates_command(source: IO[bytes], mode: str) -> None:
     """Print the template of every line of SOURCE (a file, or - for standard input)."""
     lines: Iterable[str] = _lines(source)
     if mode == "raw":

@@ -53,6 +53,18 @@ def test_standard_input_is_read_by_a_real_process(run_cli: RunCli) -> None:
     assert "\\r" not in done.stdout
 
 
+def test_only_newlines_end_a_line_a_lone_carriage_return_is_part_of_it(tmp_path: Path) -> None:
+    source = tmp_path / "messages.txt"
+    source.write_bytes(b"a 1\rb 2\nc 3\r\nd 4")
+
+    from_file = CliRunner().invoke(cli, ["templates", str(source)])
+    from_stdin = CliRunner().invoke(cli, ["templates", "-"], input=source.read_bytes())
+
+    assert from_file.exit_code == 0, from_file.output
+    assert [o["template"] for o in _objects(from_file.stdout)] == ["a <*> b <*>", "c <*>", "d <*>"]
+    assert from_stdin.stdout == from_file.stdout
+
+
 def test_no_file_means_standard_input() -> None:
     runner = CliRunner()
     text = "\n".join(MESSAGES)
