@@ -29,6 +29,15 @@ Examples:
   ops-monitor serve --db sqlite:///ops.db --port 8787
   ops-monitor ingest tail.json --format wrangler
   ops-monitor scan --scope full
+
+\b
+Exit status:
+  0  done
+  1  a scan failed, a schedule is late, or the monitor behind --url failed or is unreachable
+  2  usage or configuration error, or a database that cannot be used (a bad URL, a missing
+     directory, a server that is down, a file that is not a database, one in memory)
+  3  internal error (a bug: rerun with --debug for the traceback)
+  4  another scan is running
 """
 
 

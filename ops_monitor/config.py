@@ -8,9 +8,11 @@ where its value came from (the file path or the environment variable).
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,30 @@ from sqlalchemy.engine import make_url
 DEFAULT_SCHEDULES: dict[str, str] = {"full": "0 2 * * *", "incremental": "0 */4 * * *"}
 ENV_PREFIX = "OPS_MONITOR_"
 CONFIG_ENV = "OPS_MONITOR_CONFIG"
+DB_ENV = "OPS_MONITOR_DB"  # the short name for OPS_MONITOR_DB_URL, which wins when both are set
+# Variables with our prefix that are read on purpose but are not settings. Any other
+# OPS_MONITOR_* name that is not a setting is a typo and stops the load, like an unknown file key.
+EXTRA_ENV = frozenset({CONFIG_ENV, DB_ENV})
+
+# Inclusive limits of the numeric settings: a value outside them could not work (a port the OS
+# refuses, a window that overflows a datetime or a BIGINT) and would fail later, far from its cause.
+_HOURS_IN_A_YEAR = 24 * 365
+LIMITS: dict[str, tuple[float, float | None]] = {
+    "port": (0, 65535),  # 0: let the OS pick a free port (serve prints the one it got)
+    "retention_days": (1, 36500),
+    "starting_deadline_hours": (0, _HOURS_IN_A_YEAR),  # lower bound exclusive, see _POSITIVE
+    "cron_grace_hours": (0, _HOURS_IN_A_YEAR),
+    "max_push_bytes": (1, None),
+    "slow_request_ms": (0, None),
+    "spike_window_minutes": (1, 60 * _HOURS_IN_A_YEAR),
+    "spike_factor": (0, None),
+    "spike_min_count": (1, None),
+    "ingest_batch_size": (1, 100_000),  # the same bound as `ingest --batch-size`
+    "malformed_samples": (1, 1000),
+}
+_POSITIVE = frozenset(
+    {"starting_deadline_hours", "cron_grace_hours", "slow_request_ms", "spike_factor"}
+)
 
 
 class ConfigError(ValueError):
@@ -58,30 +84,50 @@ class Settings:
     malformed_samples: int = 10
 
     @classmethod
-    def load(cls, path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-        """Defaults, overridden by the file (`path` or `$OPS_MONITOR_CONFIG`), then by env vars."""
+    def load(
+        cls,
+        path: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        *,
+        also_read: Collection[str] = (),
+    ) -> Settings:
+        """Defaults, overridden by the file (`path` or `$OPS_MONITOR_CONFIG`), then by env vars.
+
+        `also_read` names further variables the caller reads itself (`serve --token-env`), so
+        that one with our prefix is not mistaken for a misspelt setting."""
         env = os.environ if environ is None else environ
         settings = cls()
         file_path = path or (Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else None)
         if file_path is not None:
             settings = settings.merged(_read_file(file_path), str(file_path))
         overrides: dict[str, Any] = {}
+        names: dict[str, str] = {}
         for item in fields(cls):
             name = ENV_PREFIX + item.name.upper()
             if name in env:
-                overrides[item.name] = env[name]
-        if "OPS_MONITOR_DB" in env and "db_url" not in overrides:
-            overrides["db_url"] = env["OPS_MONITOR_DB"]
-        return settings.merged(overrides, "environment", env_names=True)
+                overrides[item.name], names[item.name] = env[name], name
+        if DB_ENV in env and "db_url" not in overrides:
+            overrides["db_url"], names["db_url"] = env[DB_ENV], DB_ENV
+        expected = set(names.values()) | EXTRA_ENV | set(also_read)
+        unknown = sorted(
+            name for name in env if name.startswith(ENV_PREFIX) and name not in expected
+        )
+        if unknown:
+            raise ConfigError(
+                f"environment: unknown setting {unknown[0]!r} (a misspelt OPS_MONITOR_* "
+                "variable? `ops-monitor config` lists the settings)"
+            )
+        return settings.merged(overrides, "environment", names=names)
 
     def merged(
-        self, values: Mapping[str, Any], origin: str, *, env_names: bool = False
+        self, values: Mapping[str, Any], origin: str, *, names: Mapping[str, str] | None = None
     ) -> Settings:
-        """A copy with `values` applied and validated; unknown keys are an error naming the key."""
+        """A copy with `values` applied and validated; unknown keys are an error naming the key.
+        `names` gives the name to quote for a key (the environment variable it came from)."""
         known = {item.name: item for item in fields(self)}
         changes: dict[str, Any] = {}
         for key, raw in values.items():
-            where = f"{ENV_PREFIX}{key.upper()}" if env_names else key
+            where = (names or {}).get(key, key)
             if key not in known:
                 raise ConfigError(f"{origin}: unknown setting {where!r}")
             changes[key] = _coerce(key, raw, self, f"{origin}: {where}")
@@ -108,6 +154,11 @@ def _read_file(path: Path) -> Mapping[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+            f"{error.start}); save the file as UTF-8"
+        ) from error
     try:
         if path.suffix == ".toml":
             data: Any = tomllib.loads(text)
@@ -139,21 +190,62 @@ def _coerce(key: str, raw: Any, current: Settings, where: str) -> Any:
             return False
         raise ConfigError(f"{where}: expected true or false, got {raw!r}")
     if expected in (int, float):
-        try:
-            value = expected(raw)
-        except (TypeError, ValueError) as error:
-            raise ConfigError(f"{where}: expected a number, got {raw!r}") from error
-        if value < 0 or (value == 0 and key not in {"port"}):
-            raise ConfigError(f"{where}: must be positive, got {raw!r}")
-        return value
+        return _number(key, raw, expected is int, where)
     if not isinstance(raw, str) or not raw:
         raise ConfigError(f"{where}: expected a non-empty string, got {raw!r}")
     if key == "db_url":
         try:
             make_url(raw)
         except Exception as error:
-            raise ConfigError(f"{where}: not a database URL: {raw!r}") from error
+            raise ConfigError(
+                f"{where}: not a database URL: {_redacted(raw)!r} (expected sqlite:///PATH or "
+                "postgresql+psycopg://USER@HOST/NAME)"
+            ) from error
     return raw
+
+
+def _redacted(url: str) -> str:
+    """`url` with what looks like a password masked: a URL too broken to parse may still hold
+    one, and error messages end up in logs."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def _number(key: str, raw: Any, whole: bool, where: str) -> int | float:
+    """A finite number within the setting's limits. Booleans are refused: YAML's `true` is an
+    int to Python, and `retention_days: true` meaning one day is never what was meant."""
+    shown = _shown(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ConfigError(f"{where}: expected a number, got {shown}")
+    value: int | float
+    if isinstance(raw, int):
+        value = raw
+    else:
+        try:
+            value = float(raw)
+        except ValueError as error:
+            raise ConfigError(f"{where}: expected a number, got {shown}") from error
+        if whole and isinstance(raw, str) and raw.strip().lstrip("+-").isdigit():
+            value = int(raw)  # exact, however large: the limits below speak about it
+        elif not math.isfinite(value):
+            raise ConfigError(f"{where}: expected a finite number, got {shown}")
+        elif whole:
+            if not value.is_integer():
+                raise ConfigError(f"{where}: expected a whole number, got {shown}")
+            value = int(value)
+    low, high = LIMITS.get(key, (1, None))
+    if low == 0 and key not in _POSITIVE and high is not None and not low <= value <= high:
+        raise ConfigError(f"{where}: must be between {low:g} and {high:g}, got {shown}")
+    if value < low or (value == low and key in _POSITIVE):
+        raise ConfigError(f"{where}: must be positive, got {shown}")
+    if high is not None and value > high:
+        raise ConfigError(f"{where}: must be at most {high:g}, got {shown}")
+    return value
+
+
+def _shown(raw: Any) -> str:
+    """`raw` for an error message, cut short: a message is one line, not the whole value."""
+    text = repr(raw)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _schedules(raw: Any, where: str) -> dict[str, str | dict[str, str]]:

@@ -6,7 +6,10 @@ Semantics (the cron monitoring runbook states them for operators):
 - one scan per minute: when several schedules fire together only the full scan runs;
 - missed ticks are coalesced: at start (and after the loop itself was held up, e.g. a suspended
   host) one catch-up full scan runs if the last successful full scan is older than the full
-  schedule's period and the missed firing is within the starting deadline;
+  schedule's period and the missed firing is within the starting deadline ("successful full
+  scan" as `scheduling/history.py` defines it for the cron status too: a manual one counts);
+- the start is recorded in the database, so that cron status counts due ticks from then; when
+  the database is down at start, recording it and the catch-up are retried at the next tick;
 - a failing scan is logged with its id and counted, and the loop goes on;
 - replicas sharing a database run each tick once (see `scheduling/locks.py`).
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -28,6 +31,7 @@ from ops_monitor.models import ScanFilters, ScanInProgressError, ScanResult, Sca
 from ops_monitor.scheduling.locks import RunLock, ThreadRunLock
 from ops_monitor.scheduling.metrics import SchedulerMetrics
 from ops_monitor.scheduling.schedules import Schedule
+from ops_monitor.store.database import driver_reason
 
 logger = logging.getLogger("ops_monitor.scheduler")
 
@@ -54,6 +58,14 @@ class ScanService(Protocol):
         trigger: str | None = None,
         status: ScanStatus | None = None,
     ) -> ScanResult | None: ...
+
+
+class ScheduleRecords(Protocol):
+    """What the scheduler reads and writes about its schedules (`ScheduleHistory`)."""
+
+    def last_success(self, schedule: Schedule) -> ScanResult | None: ...
+
+    def record_start(self, schedules: Iterable[Schedule], at: datetime) -> None: ...
 
 
 def utc_now() -> datetime:
@@ -111,8 +123,14 @@ def _log(fields: dict[str, Any], level: int = logging.INFO) -> None:
     logger.log(level, json.dumps(fields, sort_keys=False))
 
 
+def _describe(error: BaseException) -> str:
+    """`Type: reason` on one line: a database error's message spans several lines and ends in
+    a link to SQLAlchemy's documentation; the driver's own reason is what an operator needs."""
+    return f"{type(error).__name__}: {driver_reason(error)}"
+
+
 def _log_failure(event: str, error: Exception) -> None:
-    _log({"event": event, "error": f"{type(error).__name__}: {error}"}, logging.ERROR)
+    _log({"event": event, "error": _describe(error)}, logging.ERROR)
 
 
 class Scheduler:
@@ -124,6 +142,7 @@ class Scheduler:
         schedules: list[Schedule],
         *,
         metrics: SchedulerMetrics,
+        history: ScheduleRecords,
         lock: RunLock | None = None,
         clock: Clock = utc_now,
         sleep: Sleeper | None = None,
@@ -134,6 +153,7 @@ class Scheduler:
         self.service = service
         self.schedules = sorted(schedules, key=lambda schedule: schedule.priority)
         self.metrics = metrics
+        self.history = history
         self.lock: RunLock = lock or ThreadRunLock()
         self.clock = clock
         self._stopping = threading.Event()
@@ -142,6 +162,9 @@ class Scheduler:
         self.catch_up_enabled = catch_up
         self.after_run = after_run
         self._cursor = clock()  # ticks after this moment are still to be handled
+        self._started_at = self._cursor
+        self._start_recorded = False
+        self._start_pending = False  # recording the start or the catch-up failed: retry at a tick
 
     # ------------------------------------------------------------ the loop
 
@@ -153,14 +176,27 @@ class Scheduler:
         return self._stopping.is_set()
 
     def begin(self) -> None:
-        """Start counting ticks from now, after one catch-up full scan if one is due."""
+        """Start counting ticks from now, after recording the start and one catch-up full scan
+        if one is due."""
         now = self.clock()
-        self._cursor = now
+        self._cursor = self._started_at = now
+        self._start_recorded = False
+        self._start_pending = True
         _log({"event": "scheduler_started", "now": _iso(now), "schedules": self._describe()})
         try:
-            self.catch_up(now)
+            self._finish_start(now)
         except Exception as error:  # the database may be down at start; the ticks still come
             _log_failure("tick_failed", error)
+
+    def _finish_start(self, now: datetime) -> bool:
+        """Record when we started, then catch up; whether a catch-up scan ran. Raises while the
+        database is down, leaving both to the next tick."""
+        if not self._start_recorded:
+            self.history.record_start(self.schedules, self._started_at)
+            self._start_recorded = True
+        ran = self.catch_up(now)
+        self._start_pending = False
+        return ran
 
     def run(self, until: datetime | None = None) -> None:
         """Catch up if needed, then fire ticks until `stop()` (or the clock passes `until`)."""
@@ -208,7 +244,11 @@ class Scheduler:
                     self._skip(schedule, fire, "missed")
                     missed = True
         at_latest = [schedule for schedule, fires in due.items() if latest in fires]
-        if missed and self.catch_up(now):
+        if self._start_pending:
+            caught_up = self._finish_start(now)
+        else:
+            caught_up = missed and self.catch_up(now)
+        if caught_up:
             for schedule in at_latest if in_time else []:
                 self._skip(schedule, latest, "superseded")
             return
@@ -245,7 +285,7 @@ class Scheduler:
             last = self.service.last_scan(trigger=full.name)
             if last is not None and last.started_at >= missed:
                 return False  # the missed tick did run (here or on another replica)
-            success = self.service.last_scan(scope="full", status="completed")
+            success = self.history.last_success(full)
             return success is None or now - success.started_at > period
 
         if not stale():
@@ -264,7 +304,7 @@ class Scheduler:
         except Exception as error:  # the database or the lock failed before the scan began
             report = RunReport(schedule.name, schedule.scope, tick, catch_up, self.clock())
             report.outcome = "failed"
-            report.error = f"{type(error).__name__}: {error}"
+            report.error = _describe(error)
             report.finished_at = report.started_at
             self._account(report)
             return report
@@ -303,7 +343,7 @@ class Scheduler:
             return None
         except Exception as error:  # isolate: a failed scan never stops the loop
             report.outcome = "failed"
-            report.error = f"{type(error).__name__}: {error}"
+            report.error = _describe(error)
             report.scan_id = self._failed_scan_id(error, schedule, report.started_at)
             logger.debug("scheduled scan failed", exc_info=True)
         else:

@@ -134,8 +134,10 @@ def create_app(
     def openapi_document() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:  # a static page; the schema it fetches is what is guarded
+    # Guarded like every route but /healthz (ReDoc is not served at all). A browser cannot add
+    # the bearer header, so with a token set the page is for API clients and proxies that add it.
+    @app.get("/docs", include_in_schema=False, dependencies=guarded)
+    def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="ops-monitor API")
 
     return app

@@ -33,5 +33,6 @@ async def cron(
     view: Annotated[CronView, Depends(get_cron_view)],
     history: Annotated[ScanHistory, Depends(get_history)],
 ) -> CronStatus:
-    """Cron health: a schedule is late when its last success is older than its period plus grace."""
+    """Cron health: a schedule is late when a tick was due after its last success (or after the
+    scheduler started) and no success followed within the grace; never started: not late."""
     return await run_in_threadpool(view.status, history)

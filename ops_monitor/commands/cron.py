@@ -2,7 +2,11 @@
 
 Reads the scan history straight from the database (so it answers even when the monitor process is
 down, which is exactly when it matters), or asks a running monitor with `--url`. Exit status 1
-when a schedule is late, so it can itself be run from a health check.
+when a schedule is late, so it can itself be run from a health check; 2 when the database cannot
+be used (a bad URL, a server that is down), like any usage or configuration error.
+
+What "late" and "success" mean is defined in `ops_monitor/scheduling/status.py` and
+`scheduling/history.py`; the table ends with the same rule in one sentence.
 """
 
 from __future__ import annotations
@@ -64,23 +68,57 @@ def _when(value: object) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _state(row: Mapping[str, Any]) -> str:
+    """on time, late or never ran; a monitor older than the `state` field gives only `late`."""
+    state = row.get("state")
+    if isinstance(state, str):
+        return state
+    if row.get("late"):
+        return "late"
+    return "never ran" if row.get("last_run") is None else "on time"
+
+
+def _success(row: Mapping[str, Any]) -> str:
+    """When the success that counts for the schedule finished, and what started it when that
+    was not the schedule itself (a manual full scan counts for every schedule)."""
+    when = _when(row.get("last_success"))
+    trigger = row.get("last_success_trigger")
+    return f"{when} ({trigger})" if trigger and trigger != row.get("name") else when
+
+
+def _next(row: Mapping[str, Any]) -> str:
+    when = _when(row.get("next_run"))
+    return when if row.get("next_run") else "-"
+
+
 def render(status: Mapping[str, Any], console: Console) -> None:
     table = Table(title="ops-monitor schedules (UTC)")
-    for column in ("Schedule", "Cron", "Scope", "Next run", "Last run", "Outcome", "Late"):
+    columns = ("Schedule", "Cron", "Scope", "Next run", "Last run", "Outcome", "Last success")
+    for column in (*columns, "Late"):
         table.add_column(column)
     for row in status.get("schedules", []):
-        late = bool(row.get("late"))
+        state = _state(row)
         outcome = row.get("last_outcome") or "-"
         table.add_row(
             str(row.get("name")),
             str(row.get("expression")),
             str(row.get("scope")),
-            _when(row.get("next_run")),
+            _next(row),
             _when(row.get("last_run")),
             f"[red]{outcome}[/]" if outcome == "failed" else outcome,
-            "[bold red]LATE[/]" if late else "[green]on time[/]",
+            _success(row),
+            {"late": "[bold red]LATE[/]", "never ran": "[yellow]never ran[/]"}.get(
+                state, "[green]on time[/]"
+            ),
         )
     console.print(table)
+    from ops_monitor.scheduling.status import LATE_RULE
+
+    grace = status.get("grace_seconds")
+    within = f" ({int(grace) / 3600:g} h)" if isinstance(grace, int | float) else ""
+    console.print(
+        f"{LATE_RULE.replace('the grace', 'the grace' + within)}.", highlight=False, soft_wrap=True
+    )
 
 
 @cron.command("status", epilog=EXAMPLES)
@@ -97,12 +135,17 @@ def render(status: Mapping[str, Any], console: Console) -> None:
 def status(db_url: str | None, remote_url: str | None, token_env: str, as_json: bool) -> int:
     """Show each schedule's next and last run; exit 1 when any schedule is late.
 
-    A schedule is late when its last successful run is older than its period plus a grace
-    (`cron_grace_hours`, one by default), or when it has never succeeded.
+    A schedule is late when a tick of it was due after its last success (or after a scheduler
+    running it started, if later) and no success followed within a grace (`cron_grace_hours`,
+    one by default). A completed full scan counts as a success for every schedule, manual ones
+    included; an incremental scan for incremental schedules. A schedule that never succeeded and
+    that no scheduler ever started is shown as "never ran", not late. The next run is the next
+    tick at which the schedule really runs (a full scan takes a minute both want). Exit 2 when
+    the database cannot be used.
     """
     if remote_url and db_url:
         raise click.UsageError("give --db or --url, not both")
-    settings = load_settings(db_url)
+    settings = load_settings(db_url, also_read=[token_env])
     url = None if db_url else resolve_remote(remote_url, settings)
     data = _remote_status(url, token_env) if url else _local_status(settings)
     if as_json:

@@ -115,6 +115,21 @@ def issues_command(
     console.print(table)
 
 
+def _check_resolution(resolution: str) -> None:
+    """The API's own rule (`ResolveRequest`), with its message: the CLI resolving locally must
+    refuse what `POST /api/ops/issues/{id}/resolve` refuses, an empty resolution above all."""
+    from pydantic import ValidationError
+
+    from ops_monitor.api.issues import ResolveRequest
+
+    try:
+        ResolveRequest(resolution=resolution)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise click.UsageError(f"{where}: {first['msg']}") from None
+
+
 @click.command("resolve", epilog=RESOLVE_EXAMPLES)
 @click.argument("issue_id", type=int)
 @click.argument("resolution")
@@ -124,6 +139,7 @@ def resolve_command(
     issue_id: int, resolution: str, db_url: str | None, remote_url: str | None
 ) -> None:
     """Mark an issue resolved; it reopens as regressed if the problem recurs."""
+    _check_resolution(resolution)
     settings = load_settings(db_url)
     remote = resolve_remote(remote_url, settings)
     if remote:

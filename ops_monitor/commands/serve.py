@@ -2,6 +2,10 @@
 
 The server refuses to listen beyond loopback without a token: the routes can start scans and
 resolve issues, and an open port on a shared network should not let anyone do that.
+
+The database is opened (and migrated) before uvicorn starts, so a bad URL or a server that is
+down is one line and exit 2 rather than uvicorn's startup traceback. Everything it logs to stderr,
+uvicorn's lines included, is one JSON object per line.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from ops_monitor.config import ConfigError, Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from ops_monitor.api.broadcast_hub import Broadcaster
+    from ops_monitor.api.deps import MonitorService
 
 EXAMPLES = """\b
 Examples:
@@ -49,26 +56,38 @@ def check_exposure(host: str, token: str | None, token_env: str) -> None:
         )
 
 
-def build_app(settings: Settings) -> FastAPI:
-    """The API with the scheduler's cron route and loop: everything `serve` runs."""
+def build_app(
+    settings: Settings,
+    service: MonitorService | None = None,
+    broadcaster: Broadcaster | None = None,
+) -> FastAPI:
+    """The API with the scheduler's cron route and loop: everything `serve` runs. Without
+    `service` the app opens the database itself when it starts."""
     from ops_monitor.api import cron
     from ops_monitor.api.app import create_app
     from ops_monitor.scheduling.runtime import scheduler_lifespan
 
-    return create_app(settings, routers=[cron.router], lifespans=[scheduler_lifespan(settings)])
+    return create_app(
+        settings,
+        service,
+        broadcaster=broadcaster,
+        routers=[cron.router],
+        lifespans=[scheduler_lifespan(settings)],
+    )
 
 
 def load_settings(
     db_url: str | None, host: str | None, port: int | None, token_env: str
 ) -> Settings:
     try:
-        settings = Settings.load()
+        settings = Settings.load(also_read=[token_env])
+        if db_url:
+            settings = settings.merged({"db_url": db_url}, "command line", names={"db_url": "--db"})
     except ConfigError as error:
         raise click.UsageError(str(error)) from error
     token = os.environ.get(token_env) or settings.token
     return replace(
         settings,
-        db_url=db_url or settings.db_url,
         host=host or settings.host,
         port=settings.port if port is None else port,
         token=token or None,
@@ -98,10 +117,25 @@ def serve(db_url: str | None, host: str | None, port: int | None, token_env: str
 
     import uvicorn
 
-    uvicorn.run(
-        build_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        ws_ping_interval=20,
-    )
+    from ops_monitor.api.broadcast_hub import Broadcaster
+    from ops_monitor.commands.local import open_store
+    from ops_monitor.scheduling.runtime import configure_logging, uvicorn_log_config
+    from ops_monitor.service import OpsMonitorService
+
+    configure_logging()
+    store = open_store(settings, allow_memory=True)  # in memory: lives as long as we do
+    try:
+        broadcaster = Broadcaster()
+        service = OpsMonitorService.from_settings(
+            store, settings, on_scan_completed=broadcaster.publish
+        )
+        uvicorn.run(
+            build_app(settings, service, broadcaster),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            log_config=uvicorn_log_config(),
+            ws_ping_interval=20,
+        )
+    finally:
+        store.close()

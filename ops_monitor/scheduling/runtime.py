@@ -7,17 +7,17 @@ here, so the two ways of running it cannot drift apart.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TextIO
 
 import click
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
 
 from ops_monitor.scheduler import (
@@ -25,25 +25,19 @@ from ops_monitor.scheduler import (
     Clock,
     ScanService,
     Scheduler,
+    ScheduleRecords,
     Sleeper,
     utc_now,
 )
+from ops_monitor.scheduling.history import ScheduleHistory
 from ops_monitor.scheduling.locks import run_lock_for
 from ops_monitor.scheduling.metrics import SchedulerMetrics
 from ops_monitor.scheduling.schedules import Schedule, ScheduleError, parse_schedules
 from ops_monitor.scheduling.status import DEFAULT_GRACE, CronView
+from ops_monitor.store import Store
 
 _STOP_TIMEOUT_SECONDS = 30.0
-
-
-class StoreLike(Protocol):
-    """The part of `ops_monitor.store.Store` the scheduler needs: its engine, to lock on the
-    same database, and `close()`, to close every connection after each run."""
-
-    @property
-    def engine(self) -> Engine: ...
-
-    def close(self) -> None: ...
+_JSON_HANDLER = "ops-monitor-json"
 
 
 class SchedulerSettings(Protocol):
@@ -80,19 +74,81 @@ def scheduler_enabled(settings: object) -> bool:
     return bool(getattr(settings, "scheduler_enabled", True))
 
 
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per line, whoever logged it: the scheduler's lines are JSON already and
+    pass unchanged; any other line (the service's "scan 4 failed: ...", uvicorn's) becomes
+    `{"event": "log", "level", "logger", "message"}` with any exception in `error` (and its
+    traceback in `traceback`), so a multi-line database error can never break a log reader's
+    one-object-per-line parse."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if message.startswith("{"):
+            try:
+                parsed = json.loads(message)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict):
+                return json.dumps(parsed)
+        fields: dict[str, Any] = {
+            "event": "log",
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": message,
+        }
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            fields["error"] = " ".join(f"{type(error).__name__}: {error}".split())
+            if record.exc_info[2] is not None:  # the whole story, still on one line
+                fields["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(fields)
+
+
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever `sys.stderr` is at the time (tests swap it), never a stale stream."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.name = _JSON_HANDLER
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def json_handler() -> logging.Handler:
+    handler = _StderrHandler()
+    handler.setFormatter(JsonLineFormatter())
+    return handler
+
+
 def configure_logging() -> None:
-    """Send the scheduler's JSON lines to stderr, one per line, when nothing else handles them."""
-    log = logging.getLogger("ops_monitor.scheduler")
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
+    """Send every `ops_monitor` log line to stderr as one JSON object per line: the scheduler's
+    run lines, and the service's own warnings and errors, which would otherwise reach stderr as
+    plain (and for database errors multi-line) text through logging's last-resort handler."""
+    log = logging.getLogger("ops_monitor")
+    if not any(handler.name == _JSON_HANDLER for handler in log.handlers):
+        log.addHandler(json_handler())
     log.setLevel(logging.INFO)
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's loggers with the same JSON lines, so `serve` writes nothing but JSON."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"json": {"()": json_handler}},
+        "loggers": {
+            name: {"handlers": ["json"], "level": "INFO", "propagate": False}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }
 
 
 def build_scheduler(
     service: ScanService,
-    store: StoreLike,
+    store: Store,
     schedules: list[Schedule],
     *,
     registry: CollectorRegistry,
@@ -100,6 +156,7 @@ def build_scheduler(
     clock: Clock = utc_now,
     sleep: Sleeper | None = None,
     lock_namespace: str | None = None,
+    history: ScheduleRecords | None = None,
 ) -> Scheduler:
     """A scheduler on `service`, locking on the store's database and closing its connections."""
     engine = store.engine
@@ -107,6 +164,7 @@ def build_scheduler(
         service,
         schedules,
         metrics=SchedulerMetrics.on(registry),
+        history=history or ScheduleHistory(store),
         lock=run_lock_for(engine, lock_namespace),
         clock=clock,
         sleep=sleep,

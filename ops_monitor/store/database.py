@@ -16,7 +16,8 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 from sqlalchemy import Connection, Engine, create_engine, event, pool, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from ops_monitor.store import migrations, schema
 
@@ -27,12 +28,69 @@ class ScanLockHeld(Exception):
     """Another scan holds the store's scan lock (in this process or another one)."""
 
 
+class DatabaseURLError(ValueError):
+    """The URL cannot name a database we can open: unparseable, an unknown kind of database, a
+    driver that is not installed, or a SQLite file in a directory that does not exist. Retrying
+    never helps, so callers treat it as a usage error."""
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be opened or reached. The message names it (password masked) and
+    gives the driver's reason on one line, for an operator to act on."""
+
+
+def public_url(url: str | URL) -> str:
+    """The URL with any password masked, for messages."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "<unparseable url>"
+    return parsed.render_as_string(hide_password=True)
+
+
+def driver_reason(error: BaseException) -> str:
+    """What the driver said, on one line: SQLAlchemy's wrapper adds the failed SQL and a link."""
+    original = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    reason = " ".join(str(original).split())
+    return reason or type(original).__name__
+
+
+def is_memory_url(url: str | URL) -> bool:
+    """Whether `url` is an in-memory SQLite database, which lives only as long as its process."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    return (
+        database in ("", ":memory:")
+        or database.startswith("file::memory:")
+        or parsed.query.get("mode") == "memory"
+    )
+
+
+def _sqlite_file(database: str, url: str) -> Path:
+    """The database file, whose directory must exist (the file itself is created if missing)."""
+    if database.startswith("file:"):  # URI form: sqlite:///file:path?mode=...&uri=true
+        database = database.removeprefix("file:").split("?", 1)[0]
+    path = Path(database).resolve()
+    if not path.parent.is_dir():
+        what = "is not a directory" if path.parent.exists() else "does not exist"
+        raise DatabaseURLError(
+            f"database {public_url(url)}: directory {path.parent} {what} "
+            "(create it first, or fix the path)"
+        )
+    return path
+
+
 class Store:
     """The monitor's database. `migrate()` before first use; `close()` when done."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        parsed = make_url(url)
+        try:
+            parsed = make_url(url)
+        except ArgumentError as error:
+            raise DatabaseURLError(f"not a database URL: {public_url(url)}") from error
         self.dialect = parsed.get_backend_name()
         self._memory_lock = threading.Lock()
         self._connections_opened = 0
@@ -42,20 +100,52 @@ class Store:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.dialect == "sqlite":
             database = parsed.database or ""
-            if database in ("", ":memory:") or database.startswith("file::memory:"):
+            if is_memory_url(parsed):
                 kwargs["poolclass"] = pool.StaticPool
                 kwargs["connect_args"] = {"check_same_thread": False}
             else:
-                self.sqlite_path = Path(database).resolve()
-                self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+                self.sqlite_path = _sqlite_file(database, url)
                 kwargs["poolclass"] = pool.NullPool
         else:
             kwargs["pool_pre_ping"] = True
-        self.engine: Engine = create_engine(url, **kwargs)
+        try:
+            self.engine: Engine = create_engine(url, **kwargs)
+        except NoSuchModuleError as error:
+            raise DatabaseURLError(
+                f"database {public_url(url)}: unknown kind of database {parsed.drivername!r} "
+                "(use sqlite:///PATH or postgresql+psycopg://USER@HOST/NAME)"
+            ) from error
+        except ImportError as error:
+            raise DatabaseURLError(
+                f"database {public_url(url)}: the driver for {parsed.drivername!r} is not "
+                f"installed ({error}); for PostgreSQL use postgresql+psycopg://"
+            ) from error
         event.listen(self.engine, "connect", self._on_connect)
         event.listen(self.engine, "close", self._on_close)
         if self.dialect == "sqlite":
             event.listen(self.engine, "begin", _sqlite_begin)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """A store that is reachable and migrated, or `DatabaseURLError` / `DatabaseUnavailable`
+        with a one-line reason: the check every command makes before it does anything."""
+        store = cls(url)
+        try:
+            store.migrate()
+        except DBAPIError as error:
+            store.close()
+            raise DatabaseUnavailable(
+                f"database {public_url(url)} cannot be opened: {driver_reason(error)}"
+            ) from error
+        return store
+
+    @property
+    def public_url(self) -> str:
+        return public_url(self.url)
+
+    @property
+    def in_memory(self) -> bool:
+        return self.dialect == "sqlite" and self.sqlite_path is None
 
     # ------------------------------------------------------------------ connections
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ops_monitor.models import ScanFilters, ScanResult
 from ops_monitor.store.schema import cursors, scans, state
 
 INTERRUPTED = "interrupted: the process running the scan ended before it finished"
+UNFILTERED = "{}"  # how `insert_running` stores ScanFilters() (exclude_none)
+# ops_state rows "scheduler.started:<sha256 of the schedule name>": {"schedule": name, "at": ISO}
+SCHEDULER_START_PREFIX = "scheduler.started:"
 
 
 def utc(moment: datetime) -> datetime:
@@ -89,6 +95,64 @@ def recent(
     if status is not None:
         query = query.where(scans.c.status == status)
     return [to_result(row) for row in connection.execute(query)]
+
+
+def last_success(connection: Connection, scopes: Collection[str]) -> ScanResult | None:
+    """The latest completed, unfiltered scan of one of `scopes`, whatever started it. A filtered
+    scan read only part of the records, so it answers no schedule."""
+    row = connection.execute(
+        select(scans)
+        .where(
+            scans.c.status == "completed",
+            scans.c.scope.in_(list(scopes)),
+            scans.c.filters == UNFILTERED,
+        )
+        .order_by(scans.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else to_result(row)
+
+
+def scheduler_starts(connection: Connection) -> dict[str, datetime]:
+    """Schedule name -> when a scheduler running it last started (see `record_scheduler_start`)."""
+    starts: dict[str, datetime] = {}
+    rows = connection.execute(
+        select(state.c.value).where(state.c.name.startswith(SCHEDULER_START_PREFIX))
+    )
+    for (value,) in rows:
+        try:
+            data = json.loads(value)
+            starts[str(data["schedule"])] = utc(datetime.fromisoformat(str(data["at"])))
+        except (ValueError, KeyError, TypeError):
+            continue  # a hand-edited row: that schedule reads as never started
+    return starts
+
+
+def record_scheduler_start(connection: Connection, names: Iterable[str], at: datetime) -> None:
+    """Remember that a scheduler running the schedules `names` started at `at`: cron status
+    counts due ticks from then, so a fresh deployment is not late for ticks before it existed.
+    One row per schedule, so replicas starting together never overwrite each other's names."""
+    for name in names:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:32]
+        value = json.dumps({"schedule": name, "at": utc(at).isoformat()})
+        _upsert_state(connection, SCHEDULER_START_PREFIX + digest, value)
+
+
+def _upsert_state(connection: Connection, name: str, value: str) -> None:
+    """Set a state row whether or not it exists, even when another process inserts it at the
+    same moment (the insert then fails inside its savepoint and the update wins)."""
+    if update_state(connection, name, value):
+        return
+    try:
+        with connection.begin_nested():
+            connection.execute(state.insert().values(name=name, value=value))
+    except IntegrityError:
+        update_state(connection, name, value)
+
+
+def update_state(connection: Connection, name: str, value: str) -> bool:
+    changed = connection.execute(update(state).where(state.c.name == name).values(value=value))
+    return bool(changed.rowcount)
 
 
 def to_result(row: Row[Any]) -> ScanResult:

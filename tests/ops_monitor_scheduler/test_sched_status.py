@@ -14,16 +14,21 @@ from ops_monitor.scheduling.status import CronView, cron_status
 from .conftest import Monitor, utc
 
 
-def test_before_any_run_every_schedule_is_late_with_its_next_run(sqlite_monitor: Monitor) -> None:
+def test_before_any_run_or_start_no_schedule_is_late_and_each_shows_its_next_run(
+    sqlite_monitor: Monitor,
+) -> None:
     replica = sqlite_monitor.replica()
 
     status = cron_status(parse_schedules(None), replica.service, utc("2026-03-02T01:00"))
 
-    assert status.late is True
+    assert status.late is False
     assert status.running_scan_id is None
-    assert [(row.name, row.next_run, row.last_run, row.late) for row in status.schedules] == [
-        ("full", utc("2026-03-02T02:00"), None, True),
-        ("incremental", utc("2026-03-02T04:00"), None, True),
+    assert [
+        (row.name, row.next_run, row.last_run, row.late, row.late_at, row.state)
+        for row in status.schedules
+    ] == [
+        ("full", utc("2026-03-02T02:00"), None, False, None, "never ran"),
+        ("incremental", utc("2026-03-02T04:00"), None, False, None, "never ran"),
     ]
 
 

@@ -32,6 +32,7 @@ def test_migrations_create_every_table_once(db_url: str) -> None:
 
 
 def test_a_fresh_database_reports_schema_version_zero(tmp_path: Path) -> None:
+    (tmp_path / "new").mkdir()  # the store creates the file, never missing directories
     store = Store(f"sqlite:///{tmp_path / 'new' / 'ops.db'}")
     assert store.schema_version() == 0
     assert store.migrate() == EVERY_VERSION
