@@ -8,6 +8,7 @@ import fnmatch
 import hashlib
 import os
 import re
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -203,10 +204,23 @@ def _analyse_all(
 
     size = max(8, len(todo) // (workers * 8))
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context(pool_start_method())
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         done = pool.map(_analyse_chunk, [root] * len(chunks), chunks)
         return [entry for chunk in done for entry in chunk]
+
+
+def pool_start_method() -> str:
+    """`fork` starts workers fastest, but forking a process in which other threads run (the
+    readiness gates run the audit in a thread; test runners and servers have theirs) can leave
+    a worker waiting forever on a lock one of those threads held at the fork. So fork only when
+    this is the only thread; otherwise start workers from a clean process."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    if threading.active_count() == 1 and "fork" in methods:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
 
 
 def worker_count() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from checks.api import audit
 from checks.cache import Cache, default_directory
 from checks.cli_support import UserError
-from checks.engine import PARALLEL_THRESHOLD
+from checks.engine import PARALLEL_THRESHOLD, pool_start_method
 from checks.files import discover
 from checks.repository import Repository, recording
 from checks_engine.conftest import MakeRepo, commit_all, write_files
@@ -154,7 +155,8 @@ def test_racing_runs_leave_a_complete_cache(make_repo: MakeRepo, tmp_path: Path)
     files: dict[str, str | bytes] = {f"apps/a/f{i}.ts": USE for i in range(40)}
     root = make_repo(files)
 
-    context = multiprocessing.get_context("fork")
+    # Separate interpreters, as separate hook runs are; never a fork of this threaded worker.
+    context = multiprocessing.get_context("spawn")
     with context.Pool(4) as pool:
         counts = pool.map(_audit_in_child, [str(root)] * 8)
 
@@ -162,6 +164,19 @@ def test_racing_runs_leave_a_complete_cache(make_repo: MakeRepo, tmp_path: Path)
     (index,) = (tmp_path / "cache").glob("index-*.json")
     assert len(json.loads(index.read_text(encoding="utf-8"))["files"]) == 40
     assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith(".index-")] == []
+
+
+def test_workers_are_never_forked_from_a_process_running_other_threads() -> None:
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        method = pool_start_method()
+    finally:
+        release.set()
+        other.join()
+
+    assert method in {"forkserver", "spawn"}
 
 
 def test_a_cold_run_over_many_files_uses_worker_processes_and_agrees(
