@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -147,20 +148,24 @@ def test_a_damaged_cache_is_ignored_and_repaired(make_repo: MakeRepo, tmp_path: 
     assert json.loads(index.read_text(encoding="utf-8"))["format"] == 1
 
 
-def _audit_in_child(root: str) -> int:
-    return len(audit(Path(root)).findings)
-
-
 def test_racing_runs_leave_a_complete_cache(make_repo: MakeRepo, tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {f"apps/a/f{i}.ts": USE for i in range(40)}
     root = make_repo(files)
 
-    # Separate interpreters, as separate hook runs are; never a fork of this threaded worker.
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(4) as pool:
-        counts = pool.map(_audit_in_child, [str(root)] * 8)
+    # Eight separate `readiness check` processes at once, as hook runs in parallel terminals are.
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "checks", "--format", "json"],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
 
-    assert counts == [40] * 8
+    assert [len(json.loads(out)["findings"]) for out, _ in outputs] == [40] * 8, outputs
     (index,) = (tmp_path / "cache").glob("index-*.json")
     assert len(json.loads(index.read_text(encoding="utf-8"))["files"]) == 40
     assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith(".index-")] == []
