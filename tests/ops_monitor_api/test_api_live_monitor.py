@@ -21,20 +21,10 @@ from ops_monitor.client import (
 
 from .live_monitor import (
     RunningMonitor,
-    postgres_schema,
     records,
     running_monitor,
     writes_blocked,
 )
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ops.db'}"
-    else:
-        with postgres_schema() as url:
-            yield url
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,7 +22,6 @@ from ops_monitor.service import OpsMonitorService
 from ops_monitor.store import Store
 from ops_monitor.store.schema import operation_logs
 
-from .live_monitor import postgres_schema
 from .live_server import live_server
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -44,15 +42,6 @@ class Monitor:
         c = operation_logs.c
         with self.store.read() as connection:
             return list(connection.scalars(select(c.message).order_by(c.id)))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ops.db'}"
-    else:
-        with postgres_schema() as url:
-            yield url
 
 
 @contextmanager
