@@ -1,0 +1,1 @@
+"""Tooling for this repository's own gates (not shipped in the wheel)."""
