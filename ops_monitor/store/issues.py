@@ -181,20 +181,5 @@ def resolve(connection: Connection, issue_id: int, resolution: str, now: datetim
 
 
 def to_issue(row: Row[Any]) -> Issue:
-    m = row._mapping
-    return Issue(
-        id=int(m["id"]),
-        fingerprint=m["fingerprint"],
-        title=m["title"],
-        category=IssueCategory(m["category"]),
-        severity=IssueSeverity(m["severity"]),
-        status=IssueStatus(m["status"]),
-        source=m["source"],
-        template=m["template"],
-        occurrences=int(m["occurrences"]),
-        first_seen=utc(m["first_seen"]),
-        last_seen=utc(m["last_seen"]),
-        samples=json.loads(m["samples"]),
-        resolution=m["resolution"],
-        resolved_at=as_utc(m["resolved_at"]),
-    )
+    record = to_record(row)
+    return Issue(**{name: getattr(record, name) for name in Issue.model_fields})
