@@ -11,7 +11,6 @@ same descriptions.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 import random
@@ -266,20 +265,20 @@ def _should_retry(response: httpx.Response) -> bool:
 # Sans I/O: a `Call` says what to send and how to read the answer; `Exchange` decides, attempt by
 # attempt, between a result, an error and another try. The two clients below only move bytes.
 
-T = TypeVar("T")
-P = ParamSpec("P")
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
 Filter = str | None
 """A filter of a listing: None leaves it out of the query."""
 
 
 @dataclass(frozen=True)
-class Call(Generic[T]):
+class Call(Generic[_T]):
     """One request and how to decode its answer. A `retryable` call (an idempotent read) is
     tried again after a transport failure or a RETRYABLE_STATUSES answer; others are sent once."""
 
     method: str
     path: str
-    decode: Callable[[Any], T]
+    decode: Callable[[Any], _T]
     retryable: bool = False
     params: Mapping[str, str | int] | None = None
     json: Any = None
@@ -312,17 +311,17 @@ class Wait:
     seconds: float
 
 
-class Exchange(Generic[T]):
+class Exchange(Generic[_T]):
     """The attempts of one call under a retry policy, without I/O: feed it what each attempt
     got (a response, or the failure to get one); it answers the result, raises the typed error,
     or says how long to wait before the next attempt."""
 
-    def __init__(self, call: Call[T], retry: RetryPolicy) -> None:
+    def __init__(self, call: Call[_T], retry: RetryPolicy) -> None:
         self.call = call
         self.retry = retry
         self.attempt = 0
 
-    def after(self, got: httpx.Response | MonitorUnavailable) -> T | Wait:
+    def after(self, got: httpx.Response | MonitorUnavailable) -> _T | Wait:
         attempt, self.attempt = self.attempt, self.attempt + 1
         final = not self.call.retryable or attempt >= self.retry.attempts - 1
         if isinstance(got, MonitorUnavailable):
@@ -393,46 +392,48 @@ class Routes:
         return Call("GET", "/healthz", Health.from_json, retryable=True)
 
 
-class _Route(Generic[P, T]):
+class _Route(Generic[_P, _T]):
     """A client method that sends the call `describe` builds from its arguments: the same
     description serves the blocking client (the method returns the result) and the async one
     (it returns an awaitable of the result)."""
 
-    def __init__(self, describe: Callable[P, Call[T]]) -> None:
+    def __init__(self, describe: Callable[_P, Call[_T]]) -> None:
         self.describe = describe
         self.__doc__ = describe.__doc__
 
     @overload
     def __get__(self, client: None, owner: type[Any]) -> Self: ...
     @overload
-    def __get__(self, client: OpsMonitorClient, owner: type[Any]) -> Callable[P, T]: ...
+    def __get__(self, client: OpsMonitorClient, owner: type[Any]) -> Callable[_P, _T]: ...
     @overload
     def __get__(
         self, client: AsyncOpsMonitorClient, owner: type[Any]
-    ) -> Callable[P, Awaitable[T]]: ...
+    ) -> Callable[_P, Awaitable[_T]]: ...
     def __get__(self, client: _Client[Any, Any] | None, owner: type[Any]) -> Any:
         if client is None:
             return self
         describe = self.describe
 
-        @functools.wraps(describe)
-        def method(*args: P.args, **kwargs: P.kwargs) -> Any:
-            return client.send(describe(*args, **kwargs))
+        def method(*args: _P.args, **kwargs: _P.kwargs) -> Any:
+            return client._exchange(describe(*args, **kwargs))
 
+        method.__name__ = describe.__name__
+        method.__qualname__ = f"{type(client).__name__}.{describe.__name__}"
+        method.__doc__ = describe.__doc__
         return method
 
 
 # ---------------------------------------------------------------- the two transports
 
-TransportT = TypeVar("TransportT")
-HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+_TransportT = TypeVar("_TransportT")
+_HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
 
 
-class _Client(Generic[TransportT, HttpT]):
+class _Client(Generic[_TransportT, _HttpT]):
     """What both clients hold: an httpx client with the token and timeout, and a retry policy.
     A subclass names its httpx client class and sends calls with it; its methods are `Routes`."""
 
-    _http_class: type[HttpT]
+    _http_class: type[_HttpT]
 
     def __init__(
         self,
@@ -441,13 +442,13 @@ class _Client(Generic[TransportT, HttpT]):
         token: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
-        transport: TransportT | None = None,
+        transport: _TransportT | None = None,
     ) -> None:
         self._retry = retry or RetryPolicy()
         options: dict[str, Any] = {"transport": transport, "timeout": timeout}
-        self._http: HttpT = self._http_class(base_url=base_url, headers=_headers(token), **options)
+        self._http: _HttpT = self._http_class(base_url=base_url, headers=_headers(token), **options)
 
-    def send(self, call: Call[T]) -> Any:
+    def _exchange(self, call: Call[_T]) -> Any:
         raise NotImplementedError
 
     scan = _Route(Routes.scan)
@@ -477,7 +478,7 @@ class OpsMonitorClient(_Client[httpx.BaseTransport, httpx.Client]):
     def close(self) -> None:
         self._http.close()
 
-    def send(self, call: Call[T]) -> T:
+    def _exchange(self, call: Call[_T]) -> _T:
         """Send `call`, retried as its description says; return its decoded answer."""
         exchange = Exchange(call, self._retry)
         while isinstance(step := exchange.after(self._attempt(call)), Wait):
@@ -505,7 +506,7 @@ class AsyncOpsMonitorClient(_Client[httpx.AsyncBaseTransport, httpx.AsyncClient]
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def send(self, call: Call[T]) -> T:
+    async def _exchange(self, call: Call[_T]) -> _T:
         """Send `call`, retried as its description says; return its decoded answer."""
         exchange = Exchange(call, self._retry)
         while isinstance(step := exchange.after(await self._attempt(call)), Wait):
