@@ -343,3 +343,26 @@ def test_reads_outside_the_discovered_tree_are_recorded(tmp_path: Path) -> None:
         str(tmp_path / "ignored/y.json"),
         str(tmp_path / "elsewhere/z.json"),
     }
+
+
+WRANGLER = 'name = "jobs"\nmain = "worker/index.ts"\n\n[triggers]\ncrons = ["0 2 * * *"]\n'
+HANDLER = """\
+export default {
+  async scheduled(event: ScheduledEvent, env: Env) {
+    // readiness: ignore[db-ops-access] the nightly export owns its own table
+    await env.DB_OPS.prepare('1').run();
+  },
+};
+"""
+
+
+def test_a_file_first_read_for_another_file_keeps_its_suppressions_when_audited(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo({"wrangler.toml": WRANGLER, "worker/index.ts": HANDLER})
+    audit(root, [Path("wrangler.toml")])  # cron-handler reads the handler as context, and caches it
+
+    result = audit(root)
+
+    assert [f.rule for f in result.findings] == []
+    assert result.summary["suppressed"] == 1
