@@ -7,9 +7,6 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SEED_PLAN = REPO_ROOT / ".." / "shared" / "seed-plan.md"
-
 WriteFile = Callable[[str, str], Path]
 
 
