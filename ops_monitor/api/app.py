@@ -13,17 +13,18 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CollectorRegistry
 
 from ops_monitor.api import broadcast, health, issues, logs, metrics, scans
-from ops_monitor.api.auth import require_token
 from ops_monitor.api.broadcast_hub import Broadcaster
 from ops_monitor.api.deps import MonitorService
-from ops_monitor.api.errors import install_error_handlers
+from ops_monitor.api.errors import error_response, install_error_handlers
+from ops_monitor.api.request_gate import BodyLimits, RequestGate
+from ops_monitor.api.tickets import TicketBook
 from ops_monitor.config import Settings
 
 LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -121,22 +122,38 @@ def create_app(
     app.state.registry = registry if registry is not None else _default_registry()
     app.state.token = settings.token or None
     app.state.max_push_bytes = settings.max_push_bytes
+    app.state.tickets = TicketBook(app.state.token)
     install_error_handlers(app)
+    # Outermost: the token and the body's size are checked before anything reads the body.
+    app.add_middleware(
+        RequestGate,
+        token=lambda: app.state.token,
+        limits=BodyLimits(
+            default=settings.max_body_bytes, by_path={logs.PUSH_PATH: settings.max_push_bytes}
+        ),
+        respond=error_response,
+    )
 
-    guarded = [Depends(require_token)]
-    app.include_router(health.router)
-    app.include_router(broadcast.router)  # checks the token itself: header or ?token=
-    for router in (scans.router, issues.router, logs.router, metrics.router, *routers):
-        app.include_router(router, dependencies=guarded)
+    # Every HTTP route but /healthz needs the token (RequestGate); the WebSocket checks its own.
+    own = (
+        health.router,
+        broadcast.router,
+        scans.router,
+        issues.router,
+        logs.router,
+        metrics.router,
+    )
+    for router in (*own, *routers):
+        app.include_router(router)
     app.openapi = _openapi_without_422(app)  # type: ignore[method-assign]
 
-    @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
+    @app.get("/openapi.json", include_in_schema=False)
     def openapi_document() -> JSONResponse:
         return JSONResponse(app.openapi())
 
     # Guarded like every route but /healthz (ReDoc is not served at all). A browser cannot add
     # the bearer header, so with a token set the page is for API clients and proxies that add it.
-    @app.get("/docs", include_in_schema=False, dependencies=guarded)
+    @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="ops-monitor API")
 

@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ops_monitor.api.auth import Unauthorized
 from ops_monitor.models import IssueNotFoundError, ScanInProgressError, ScanResult
 
 log = logging.getLogger("ops_monitor.api")
@@ -68,6 +67,11 @@ def _error(
     return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
 
 
+def error_response(status: int, message: str, headers: Mapping[str, str]) -> JSONResponse:
+    """The `{"error"}` answer, for middleware that answers before any route runs."""
+    return _error(status, message, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -76,10 +80,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BadRequest)
     async def bad_request(_: Request, error: BadRequest) -> JSONResponse:
         return _error(400, str(error))
-
-    @app.exception_handler(Unauthorized)
-    async def unauthorized(_: Request, error: Unauthorized) -> JSONResponse:
-        return _error(401, str(error), headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(IssueNotFoundError)
     async def not_found(_: Request, error: IssueNotFoundError) -> JSONResponse:
