@@ -135,6 +135,7 @@ def serve(db_url: str | None, host: str | None, port: int | None, token_env: str
     import uvicorn
 
     from ops_monitor.api.broadcast_hub import Broadcaster
+    from ops_monitor.api.connections import server_limits
     from ops_monitor.api.log_redaction import with_redaction
     from ops_monitor.commands.local import open_store
     from ops_monitor.scheduling.runtime import configure_logging, uvicorn_log_config
@@ -154,6 +155,7 @@ def serve(db_url: str | None, host: str | None, port: int | None, token_env: str
             log_level="info",
             log_config=with_redaction(uvicorn_log_config()),
             ws_ping_interval=20,
+            **server_limits(settings.keep_alive_timeout_seconds, settings.max_connections),
         )
     finally:
         store.close()
