@@ -36,7 +36,11 @@ _UNDEFINED_TABLE = "42P01"  # PostgreSQL; SQLite says "no such table: <name>"
 _OUTAGE_CLASSES = frozenset({"08", "53", "57", "55"})
 # SQLite reports our own mistakes as "operational" errors too; these are not outages.
 _SQLITE_BUGS = ("no such table", "no such column", "syntax error")
-_NO_SCHEMA = "3F000"  # invalid_schema_name: the search path names a schema that is gone
+_NO_SCHEMA = "3F000"
+# Shutting down, crashed, starting up, too many connections: nobody gets an answer now.
+_CANNOT_SERVE = frozenset(
+    {"57P01", "57P02", "57P03", "53300"}
+)  # invalid_schema_name: the search path names a schema that is gone
 
 
 class DatabaseDown(Exception):
@@ -77,6 +81,17 @@ def outage_reason(error: BaseException) -> str | None:
         text = str(error.orig)
         return None if any(bug in text for bug in _SQLITE_BUGS) else driver_reason(error)
     return None
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """The database cannot be reached at all (as opposed to one slow or blocked statement):
+    worth failing the next requests fast. SQLite files are always "reachable"."""
+    if isinstance(error, DatabaseUnavailable):
+        return True
+    if not isinstance(error, DBAPIError) or not hasattr(error.orig, "sqlstate"):
+        return False
+    state = getattr(error.orig, "sqlstate", None)
+    return state is None or state[:2] == "08" or state in _CANNOT_SERVE
 
 
 class DatabaseHealth:

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ops_monitor.api.database_health import (
     DatabaseDown,
     DatabaseHealth,
+    is_connection_failure,
     is_missing_schema,
     outage_reason,
 )
@@ -119,7 +120,10 @@ def install_error_handlers(app: FastAPI) -> None:
         reason = outage_reason(error)
         if reason is None:
             raise error  # a bug of ours: InternalErrors logs it and answers 500
-        health.mark_down(reason)
+        if is_connection_failure(error):
+            health.mark_down(reason)  # the next requests are answered at once
+        else:  # one slow statement, a lock, a full pool: ask whether the database answers at all
+            request.app.state.database_probe.check_soon()
         return _error(
             503, f"database unavailable: {reason}", headers={"Retry-After": str(health.retry_after)}
         )
