@@ -5,29 +5,44 @@ uvicorn closes a keep-alive connection that stays idle between requests, but not
 sends a request, nor one that sends its request head a byte at a time; and its own
 `limit_concurrency` answers 503 to every request once reached, while still accepting sockets.
 The protocol here closes a connection whose next request head is not complete within the
-keep-alive timeout (counted from the connection, or from the previous response), and closes
-connections over the limit as soon as they are accepted.
+keep-alive timeout (counted from the connection, or from the previous response); over the limit,
+a new connection closes the oldest idle one, or is closed itself when none is idle.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+_arrivals = itertools.count(1)
+
 
 class BoundedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a deadline on each request head and a cap on open
-    connections (`max_connections`; WebSocket connections count too)."""
+    connections (`max_connections`; WebSocket connections count too, and are never closed
+    to make room)."""
 
     max_connections: int | None = None
+    arrival = 0  # the order connections came in (the event loop's clock is too coarse)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if self.max_connections is not None and len(self.connections) >= self.max_connections:
-            self.transport = transport
-            transport.close()  # over the limit: refuse at once rather than hold a descriptor
-            return
+            idle = [
+                other
+                for other in self.connections
+                if isinstance(other, BoundedHttpProtocol) and other._between_requests()
+            ]
+            if not idle:  # every connection is busy: refuse rather than hold another descriptor
+                self.transport = transport
+                transport.close()
+                return
+            # The oldest idle connection (between requests, or still sending its head) gives
+            # way, so a crowd of idle sockets cannot lock out clients with something to ask.
+            min(idle, key=lambda other: other.arrival).transport.close()
+        self.arrival = next(_arrivals)
         super().connection_made(transport)
         self.timeout_keep_alive_task = self.loop.call_later(
             self.timeout_keep_alive, self.timeout_keep_alive_handler

@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from websockets.sync.client import connect
 
 from ops_monitor.api.connections import server_limits
 
@@ -80,19 +81,29 @@ def test_a_keep_alive_connection_serves_requests_then_closes_when_idle(
 
 
 @pytest.mark.parametrize("limited", [(60, 3)], indirect=True)
-def test_connections_over_the_limit_are_closed_at_once(limited: LiveServer) -> None:
+def test_over_the_limit_the_oldest_idle_connection_gives_way(limited: LiveServer) -> None:
     with ExitStack() as stack:
-        held = [stack.enter_context(_connect(limited)) for _ in range(3)]
-        with _connect(limited) as extra:
-            refused = _closed_by_server(extra)
-        answer = _healthz(held[0])
-        held.pop().close()
-        with _connect(limited) as later:
-            later_answer = _healthz(later)
+        oldest, *others = [stack.enter_context(_connect(limited)) for _ in range(3)]
+        _healthz(others[0])  # the others are in use too, then idle again; the oldest never was
+        newcomer = stack.enter_context(_connect(limited))
+
+        answer = _healthz(newcomer)
+
+        assert answer == b"HTTP/1.1 200 OK"
+        assert _closed_by_server(oldest)
+        assert _healthz(others[1]) == b"HTTP/1.1 200 OK"
+
+
+@pytest.mark.parametrize("limited", [(60, 2)], indirect=True)
+def test_over_the_limit_with_no_idle_connection_a_new_one_is_refused(
+    limited: LiveServer,
+) -> None:
+    url = limited.ws_url + "/api/ops/broadcast"
+    # subscribers are busy for as long as they stay
+    with connect(url), connect(url), _connect(limited) as extra:
+        refused = _closed_by_server(extra)
 
     assert refused
-    assert answer == b"HTTP/1.1 200 OK"
-    assert later_answer == b"HTTP/1.1 200 OK"
 
 
 def test_serve_passes_its_limits_to_uvicorn() -> None:
