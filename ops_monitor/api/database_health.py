@@ -146,7 +146,7 @@ class DatabaseProbe:
         self.question = question
         self.health = health
         self.deadline = deadline
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="ops-monitor-db-probe")
+        self._executor: ThreadPoolExecutor | None = None  # made on first use, again after close
         self._pending: asyncio.Future[int | None] | None = None
         self._background: set[asyncio.Task[ProbeResult]] = set()
 
@@ -154,6 +154,8 @@ class DatabaseProbe:
         """Whether the database answered within the deadline; an outage marks the shared
         health down, an answer marks it up."""
         if self._pending is None or self._pending.done():
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="ops-monitor-db-probe")
             loop = asyncio.get_running_loop()
             self._pending = loop.run_in_executor(self._executor, self.question)
         try:
@@ -177,7 +179,10 @@ class DatabaseProbe:
         task.add_done_callback(self._background.discard)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Let go of the probe's thread (one stuck on a stalled database is left to finish)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor, self._pending = None, None
 
 
 def get_health(connection: HTTPConnection) -> DatabaseHealth:

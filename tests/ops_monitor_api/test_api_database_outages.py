@@ -6,10 +6,12 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -18,7 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from ops_monitor.models import ScanResult
 from ops_monitor.store import Store
 
-from .conftest import MakeHarness
+from .conftest import MakeHarness, app_with_double
 from .doubles import RecordingService
 from .live_monitor import PG_SERVER, RunningMonitor, postgres_schema, records, running_monitor
 from .stalling_proxy import stalling_proxy
@@ -276,3 +278,13 @@ def test_healthz_is_degraded_when_the_database_refuses(make_routes: MakeHarness)
         "error": "connection failed: Connection refused",
     }
     assert listed.status_code == 503
+
+
+def test_healthz_works_again_when_the_app_is_started_a_second_time(tmp_path: Path) -> None:
+    app, _ = app_with_double(tmp_path)
+    answers = []
+    for _ in range(2):
+        with TestClient(app) as client:
+            answers.append(client.get("/healthz").json())
+
+    assert answers == [{"status": "ok", "running_scan_id": None}] * 2
