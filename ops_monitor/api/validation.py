@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 MAX_FILTER_VALUES = 1000
 """Values per scan filter list: far more than any real set of sources or levels, and far below
@@ -26,4 +28,16 @@ def storable(value: str) -> str:
     return value
 
 
-StorableText = Annotated[str, AfterValidator(storable)]
+class _NoNulInSchema:
+    """Says in the published schema too that NUL is refused, so a client knows before it sends."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = "^[^\\u0000]*$"
+        return schema
+
+
+StorableText = Annotated[str, AfterValidator(storable), _NoNulInSchema]
