@@ -9,7 +9,11 @@ source every line has the same header, so we learn its length from the first lin
 * a header may end after a timestamp, level, bracket, `name:` or separator field; every such
   position in the first fields of a line is a candidate end;
 * the header length is the longest candidate shared by nearly all the learning lines. Messages
-  vary, so a message-internal `name:` rarely reaches that share, while the true header does.
+  vary, so a message-internal `name:` rarely reaches that share, while the true header does;
+* fields of no telling shape may follow (a host, a one-letter level, a component): a field is
+  taken into the header when the stream shows that it does not belong to the message, that is
+  when the same message start follows several of its values. A message's first word decides
+  what follows it; a host or a level does not.
 
 Lines that do not have the learned end as a candidate lose their longest shorter candidate
 instead, so an unusual line keeps its message.
@@ -24,9 +28,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ops_monitor.analysis.masking import mask_token
+
 LEARNING_LINES = 200
 MAX_HEADER_FIELDS = 12
 SHARE = 0.9
+_START = 3  # fields after a candidate header field that stand for the message's start
+_EVIDENCE = 10  # lines with a repeated message start needed before a field is judged
 
 
 class Kind(Enum):
@@ -41,7 +49,15 @@ class Kind(Enum):
     WORD = "word"
 
 
-ENDS_HEADER = frozenset({Kind.TIMESTAMP, Kind.LEVEL, Kind.BRACKET, Kind.NAME, Kind.SEPARATOR})
+ENDS_HEADER = frozenset(
+    {Kind.TIMESTAMP, Kind.LEVEL, Kind.NUMBER, Kind.BRACKET, Kind.NAME, Kind.SEPARATOR}
+)
+# After these a header is surely over; after the others, the fields that follow are tested.
+CLOSES_HEADER = frozenset({Kind.NAME, Kind.SEPARATOR})
+# A field joins the header when at least this share of the lines whose message start repeats
+# see that start after more than one of its values.
+INDEPENDENT = 0.5
+_NUMERIC = re.compile(r"\d+(?:[-/.:,_]\d+)*,?")
 
 _LEVELS = frozenset(
     [
@@ -92,7 +108,8 @@ _FIELD = re.compile(
     | \((?:[^()]|\([^()]*\))*\)\S*
     | <[^<>]*>\S*
     | \{[^{}]*\}\S*
-    | \S+
+    | [^\s|]*\|+                         # a field ended by `|`, as in `time|component|pid|`
+    | [^\s|]+
     """,
     re.VERBOSE,
 )
@@ -122,6 +139,8 @@ def _is_timestamp(text: str) -> bool:
 @functools.lru_cache(maxsize=8192)
 def kind_of(text: str) -> Kind:
     """Classify one field by its shape alone."""
+    if text.endswith("|"):
+        return Kind.SEPARATOR
     bare = text.strip("[]<>():,")
     if bare.lower() in _LEVELS:
         return Kind.LEVEL
@@ -134,7 +153,7 @@ def kind_of(text: str) -> Kind:
         return Kind.BRACKET
     if _is_timestamp(text):
         return Kind.TIMESTAMP
-    if text.isdigit():
+    if _NUMERIC.fullmatch(text):
         return Kind.NUMBER
     if len(text) > 1 and text.endswith(":") and not text.endswith("::"):
         return Kind.NAME
@@ -159,8 +178,34 @@ def learn_header(lines: Sequence[str]) -> tuple[int, Layout | None]:
     for found in parsed:
         support.update({0, *(i for i, (_, kind) in enumerate(found, 1) if kind in ENDS_HEADER)})
     needed = SHARE * len(lines)
-    header_fields = max(count for count, seen in support.items() if seen >= needed)
-    return header_fields, _layout(parsed, header_fields)
+    shaped = max(count for count, seen in support.items() if seen >= needed)
+    closed = shaped == 0 or all(
+        len(found) < shaped or found[shaped - 1][1] in CLOSES_HEADER for found in parsed
+    )
+    header_fields = shaped
+    while not closed and header_fields < MAX_HEADER_FIELDS - 1 and _independent(
+        parsed, header_fields, needed
+    ):
+        header_fields += 1
+    return header_fields, _layout(parsed, shaped, header_fields)
+
+
+def _independent(parsed: Sequence[list[tuple[str, Kind]]], position: int, needed: float) -> bool:
+    """Whether the field at `position` (0-based) is header rather than message: the message
+    start after it (the next few fields, masked) repeats with more than one of its values."""
+    after: dict[tuple[str, ...], set[str]] = {}
+    lines: Counter[tuple[str, ...]] = Counter()
+    present = 0
+    for found in parsed:
+        if len(found) <= position + 1:
+            continue
+        present += 1
+        start = tuple(mask_token(text) for text, _ in found[position + 1 : position + 1 + _START])
+        after.setdefault(start, set()).add(found[position][0])
+        lines[start] += 1
+    repeated = sum(count for start, count in lines.items() if count > 1)
+    varied = sum(count for start, count in lines.items() if len(after[start]) > 1)
+    return present >= needed and repeated >= _EVIDENCE and varied >= INDEPENDENT * repeated
 
 
 def learn_header_fields(lines: Sequence[str]) -> int:
@@ -170,8 +215,10 @@ def learn_header_fields(lines: Sequence[str]) -> int:
 
 _KIND_PATTERNS = {
     Kind.LEVEL: rf"[\[(<]?(?i:{'|'.join(sorted(_LEVELS, key=len, reverse=True))})[\])>]?:?",
-    Kind.NUMBER: r"\d+",
-    Kind.SEPARATOR: "|".join(re.escape(s) for s in sorted(_SEPARATORS, key=len, reverse=True)),
+    Kind.NUMBER: _NUMERIC.pattern,
+    Kind.SEPARATOR: "|".join(
+        [r"[^\s|]*\|+", *(re.escape(s) for s in sorted(_SEPARATORS, key=len, reverse=True))]
+    ),
     Kind.NAME: r"[^\s\[(<{]\S*:",
     Kind.TIMESTAMP: rf"(?:{_TIMESTAMP.pattern})(?=\s)|\[[^\[\]]*\d[^\[\]]*\]:?",
     Kind.BRACKET: r"\[(?:[^\[\]]|\[[^\[\]]*\])*\]:?|\((?:[^()]|\([^()]*\))*\):?|<[^<>]*>:?",
@@ -222,21 +269,27 @@ def _kinds_pattern(allowed: set[Kind]) -> str:
     return f"(?x:{'|'.join(_KIND_PATTERNS[k] for k in ordered)})"
 
 
-def _layout(parsed: Sequence[list[tuple[str, Kind]]], header_fields: int) -> Layout | None:
+def _layout(
+    parsed: Sequence[list[tuple[str, Kind]]], shaped: int, header_fields: int
+) -> Layout | None:
     r"""Patterns for the learned header, so most lines need a single short match.
 
-    A position where the learning lines show few shapes (`\d+-\d+-\d+`) accepts those shapes in
-    the quick pattern; otherwise, and in the broad pattern, it accepts the kinds seen there. A
-    line neither fits falls back to field-by-field parsing."""
+    `shaped` fields end where the field kinds put the end; the fields after them, up to
+    `header_fields`, joined the header on the stream's evidence. A position where the learning
+    lines show few shapes (`\d+-\d+-\d+`) accepts those shapes in the quick pattern; otherwise,
+    and in the broad pattern, it accepts the kinds seen there. A line neither fits falls back to
+    field-by-field parsing."""
     if header_fields == 0:
         return None
     kinds: list[set[Kind]] = [set() for _ in range(header_fields)]
     shapes: list[set[str]] = [set() for _ in range(header_fields)]
+    piped = [True] * header_fields
     for found in parsed:
-        if len(found) >= header_fields and found[header_fields - 1][1] in ENDS_HEADER:
+        if len(found) >= header_fields and found[shaped - 1][1] in ENDS_HEADER:
             for position, (text, kind) in enumerate(found[:header_fields]):
                 kinds[position].add(kind)
                 shapes[position].add(_shape_key(text))
+                piped[position] = piped[position] and text.endswith("|")
     quick, broad = [], []
     for allowed, seen in zip(kinds, shapes, strict=True):
         broad.append(f"(?:{_kinds_pattern(allowed)})")
@@ -247,7 +300,12 @@ def _layout(parsed: Sequence[list[tuple[str, Kind]]], header_fields: int) -> Lay
             quick.append(broad[-1])
 
     def whole(parts: list[str]) -> str:
-        return r"\s*" + r"\s+".join(parts) + r"(?=\s|$)"
+        pattern = r"\s*"
+        for position, part in enumerate(parts):
+            if position:
+                pattern += r"\s*" if piped[position - 1] else r"\s+"
+            pattern += part
+        return pattern + ("" if piped[-1] else r"(?=\s|$)")
 
     return Layout(re.compile(whole(quick)), whole(broad))
 
