@@ -18,7 +18,8 @@ Metrics, as Loghub-2.0 (Jiang et al. 2024) defines them:
 * FTA: F1 over templates, a template is right when its group is right and its text is the truth.
 Templates are compared after Loghub-2.0's template correction (a path is a variable, a token
 that holds `<*>` is a variable, digit tokens are variables, `<*>.<*>`, `<*>:<*>` and the like
-are one), applied to both sides, because the Loghub-2k truth writes `blk_<*>` where a miner writes `<*>`.
+are one), applied to both sides, because the Loghub-2k truth writes `blk_<*>` where a miner
+writes `<*>`.
 
 Modes: content (the labelled message of each line) and raw (whole lines; the header is learned
 from the stream by `HeaderStripper`, exactly as `ops-monitor templates --mode raw` does).

@@ -203,7 +203,7 @@ def _reason(rng: random.Random) -> str:
 
 
 def _thread(rng: random.Random) -> str:
-    return "[" + rng.choice(_THREADS).format(n=rng.randint(1, 64), m=rng.randint(1, 16)) + "]"
+    return rng.choice(_THREADS).format(n=rng.randint(1, 64), m=rng.randint(1, 16))
 
 
 def _local_date(language: str) -> Value:
@@ -289,7 +289,7 @@ def _java_header(rng: random.Random) -> str:
     logger = rng.choice(["c.e.billing.Invoices", "c.e.auth.Tokens", "o.h.engine.Session"])
     level = rng.choice(["INFO ", "WARN ", "ERROR"])
     stamp = f"2024/05/{rng.randint(10, 28)} {_hms(rng)}.{rng.randint(100, 999)}"
-    return f"{stamp} {_thread(rng)} {level} {logger} -"
+    return f"{stamp} [{_thread(rng)}] {level} {logger} -"
 
 
 def _german_header(rng: random.Random) -> str:
@@ -384,10 +384,10 @@ TYPES: tuple[LogType, ...] = (
         "Threads",
         _epoch_header,
         (
-            "thread {thread} blocked for {ms} on monitor {hex}",
-            "thread {thread} started",
-            "thread {thread} stopped after {num} tasks",
-            "deadlock detected between {thread} and {thread}",
+            "thread [{thread}] blocked for {ms} on monitor {hex}",
+            "thread [{thread}] started",
+            "thread [{thread}] stopped after {num} tasks",
+            "deadlock detected between [{thread}] and [{thread}]",
             "pool {word} resized to {num} threads",
         ),
     ),

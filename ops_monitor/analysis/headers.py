@@ -183,8 +183,10 @@ def learn_header(lines: Sequence[str]) -> tuple[int, Layout | None]:
         len(found) < shaped or found[shaped - 1][1] in CLOSES_HEADER for found in parsed
     )
     header_fields = shaped
-    while not closed and header_fields < MAX_HEADER_FIELDS - 1 and _independent(
-        parsed, header_fields, needed
+    while (
+        not closed
+        and header_fields < MAX_HEADER_FIELDS - 1
+        and _independent(parsed, header_fields, needed)
     ):
         header_fields += 1
     return header_fields, _layout(parsed, shaped, header_fields)

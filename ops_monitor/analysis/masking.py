@@ -130,7 +130,10 @@ def _mask_core(core: str) -> str:
         return WILDCARD if _URL_OR_PATH.fullmatch(core) else _TOKEN_PATTERN.sub(_replace, core)
     keyed = _KEYED.fullmatch(core) if ("=" in core or ":" in core) else None
     if keyed is not None:
-        return f"{keyed.group(1)}{_mask_core(keyed.group(2))}"
+        key, value = keyed.groups()
+        if key.endswith(":") and "." in key and value.isdigit():
+            return WILDCARD  # `name.domain:port` is an address, not a key and its value
+        return f"{key}{_mask_core(value)}"
     if _PLAIN_VARIABLE.fullmatch(core):
         return WILDCARD if core[0].isalnum() and core[-1].isalnum() else _variable(core)
     if core.startswith(_PATH_STARTS):

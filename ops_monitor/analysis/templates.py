@@ -56,6 +56,7 @@ _SPOOL_CHUNK = 1 << 16
 _SCAN_LIMIT = 128
 _CROWD = 32
 _WILDCARD_RUN = re.compile(r"<\*>(?:[\s,;:]*<\*>)+")
+_SPACED_WILDCARDS = re.compile(r"(?<!\S)<\*>(?: <\*>)+(?!\S)")
 _EDGE = re.compile(r"^([^\w<]*\w*[=:])|([^\w>]+)$")
 
 
@@ -90,7 +91,9 @@ class _Cluster:
 
     @property
     def template(self) -> str:
-        return " ".join(self.tokens)
+        """The tokens as text; a run of whole-token variables reads as one `<*>`, the way a
+        multi-word value (a date, a name) is one variable."""
+        return _SPACED_WILDCARDS.sub(WILDCARD, " ".join(self.tokens))
 
     @property
     def result(self) -> TemplateMatch:
@@ -167,6 +170,7 @@ def label_all(
                 numbers = array("I")
         numbers.tofile(spool)
         spool.seek(0)
+        miner.consolidate()
         clusters = miner._by_order
         while True:
             numbers = array("I")
@@ -389,6 +393,17 @@ class TemplateMiner:
         survivor = self._relieve_crowding(survivor)
         self._merge_same_shape(survivor)
         return survivor
+
+    def consolidate(self) -> None:
+        """A second pass over what was learned: fold every template into a more general live
+        template of its length that covers it. Online, a template made before its positions
+        proved variable may be left beside the general one; seeing the whole stream, it is not.
+        """
+        for length in sorted(self._leaves):
+            leaf = self._leaves[length]
+            for cluster in sorted(leaf.members, key=lambda c: (c.literal, c.order)):
+                if cluster in leaf.members:
+                    self._absorb_specific(cluster)
 
     def _absorb_specific(self, cluster: _Cluster) -> _Cluster:
         """Fold in siblings that `cluster` covers: a masked value where they hold a word shows

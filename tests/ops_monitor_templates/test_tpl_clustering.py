@@ -165,7 +165,7 @@ def test_several_words_varying_together_merge_with_enough_combinations(
     ids = learn(miner, messages)
 
     assert len(set(ids)) == 1
-    assert miner.match(messages[0]).template == "order placed by <*> <*> today"
+    assert miner.match(messages[0]).template == "order placed by <*> today"
 
 
 def test_a_crowd_of_templates_gives_up_its_most_varied_positions(miner: TemplateMiner) -> None:
@@ -178,7 +178,7 @@ def test_a_crowd_of_templates_gives_up_its_most_varied_positions(miner: Template
     ids = learn(miner, messages)
 
     assert len(set(ids)) == 1
-    assert miner.match(messages[-1]).template == "login <*> <*> <*> ok done"
+    assert miner.match(messages[-1]).template == "login <*> ok done"
 
 
 FIRST = ("ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal", "ivy", "jon", "kim", "lou")
