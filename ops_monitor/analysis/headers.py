@@ -160,6 +160,23 @@ def kind_of(text: str) -> Kind:
     return Kind.WORD
 
 
+def starts_dated(line: str) -> bool:
+    """Whether `line` opens the way a dated header does: with a field of digits (a date, a time,
+    an epoch), a bracketed timestamp, or a calendar word before a number (`Jun 14`). The text
+    ingest tells a new record from a continuation line (a stack frame) by this."""
+    found = fields(line, 2)
+    if not found:
+        return False
+    first = found[0][0]
+    if first[:1].isdigit() or (first[:1] in _OPENERS and first[1:2].isdigit()):
+        return True
+    if kind_of(first) is not Kind.TIMESTAMP:
+        return False
+    if first[:1] in _OPENERS:
+        return True
+    return len(found) > 1 and found[1][0][:1].isdigit()
+
+
 def candidate_ends(line: str) -> list[tuple[int, int]]:
     """(fields in the header, offset where the message starts) for each place a header may end."""
     ends = [(0, 0)]

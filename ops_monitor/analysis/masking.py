@@ -144,8 +144,10 @@ def _mask_core(core: str) -> str:
 
 
 def clear_cache() -> None:
-    """Forget the masked tokens remembered so far (for fair timing; masking is unchanged)."""
+    """Forget the masked tokens and messages remembered so far (for fair timing; masking is
+    unchanged)."""
     _cache.clear()
+    _skeletons.clear()
 
 
 class _TokenCache(dict[str, str]):
@@ -200,9 +202,47 @@ def mask_tokens(message: str) -> list[str]:
     return masked
 
 
+def digit_skeleton(message: str) -> bytes:
+    """`message` (as UTF-8) with every ASCII digit but 0 written as 1.
+
+    No masking rule looks at which digit a character is, only at where digits are (the one
+    literal digit in a rule is the `0` of `0x`), so two messages with the same skeleton mask
+    alike, up to the digits that survive masking. Logs repeat their messages with new numbers:
+    masking a skeleton once serves every message that has it. (Bytes, because translating
+    bytes costs a tenth of translating text.)"""
+    return message.encode("utf-8", "surrogatepass").translate(_SKELETON)
+
+
+_SKELETON = bytes.maketrans(b"23456789", b"11111111")
+_ANY_DIGIT = re.compile(r"\d")
+
+
+class _SkeletonCache(dict[bytes, str]):
+    """Masked form of each message skeleton seen recently whose masked form holds no digit;
+    cleared when full, to bound memory."""
+
+    def masked(self, message: str, skeleton: bytes) -> str:
+        found = self.get(skeleton)
+        if found is None:
+            found = " ".join(mask_tokens(message))
+            if _ANY_DIGIT.search(found) is None:
+                if len(self) >= _CACHE_SIZE:
+                    self.clear()
+                self[skeleton] = found
+        return found
+
+
+_skeletons = _SkeletonCache()
+
+
 def mask(message: str) -> str:
     """Return `message` with every recognised variable replaced by `<*>`, single-spaced."""
-    return " ".join(mask_tokens(message))
+    return _skeletons.masked(message, digit_skeleton(message))
+
+
+def mask_with_skeleton(message: str, skeleton: bytes) -> str:
+    """`mask(message)` when the caller already holds `digit_skeleton(message)`."""
+    return _skeletons.masked(message, skeleton)
 
 
 def canonical(message: str) -> str:

@@ -49,7 +49,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ops_monitor.analysis.masking import WILDCARD, mask
+from ops_monitor.analysis.masking import WILDCARD, mask, mask_with_skeleton
+
+_SKELETON = bytes.maketrans(b"23456789", b"11111111")  # as `masking.digit_skeleton`
+_ANY_DIGIT = re.compile(r"\d")
 
 STATE_VERSION = 1
 _SPOOL_CHUNK = 1 << 16
@@ -301,7 +304,7 @@ class TemplateMiner:
     _by_shape: dict[str, _Cluster] = field(default_factory=dict)
     _exact: dict[str, _Cluster] = field(default_factory=dict)
     _by_order: list[_Cluster] = field(default_factory=list)
-    _seen: dict[str, _Cluster] = field(default_factory=dict)
+    _seen: dict[bytes, _Cluster] = field(default_factory=dict)
 
     def mask(self, message: str) -> str:
         """Deterministic, order-independent masking of one message."""
@@ -313,12 +316,15 @@ class TemplateMiner:
 
     def _learn(self, message: str) -> _Cluster:
         """Add `message`; return the cluster it joined (which may since have merged away)."""
-        cluster = self._seen.get(message)
+        skeleton = message.encode("utf-8", "surrogatepass").translate(_SKELETON)
+        cluster = self._seen.get(skeleton)
         if cluster is None:
-            cluster = self._learn_masked(mask(message))
-            if len(self._seen) >= self.settings.exact_cache_size:
-                self._seen.clear()
-            self._seen[message] = cluster
+            masked = mask_with_skeleton(message, skeleton)
+            cluster = self._learn_masked(masked)
+            if _ANY_DIGIT.search(masked) is None:  # then every message of this skeleton masks so
+                if len(self._seen) >= self.settings.exact_cache_size:
+                    self._seen.clear()
+                self._seen[skeleton] = cluster
         root = cluster
         while root.merged_into is not None:
             root = root.merged_into
