@@ -59,7 +59,11 @@ MODES = ("content", "raw")
 METRICS = ("GA", "PA", "FGA", "FTA")
 FLAT_MIB = 8.0  # resident growth over the second half of the long stream that still counts as flat
 # Every setting of the miner that leave-one-type-out chooses from.
-GRID: tuple[dict[str, int], ...] = tuple({"variable_after": v} for v in (2, 3, 4, 5, 6, 8))
+GRID: tuple[dict[str, int], ...] = tuple(
+    {"variable_after": variable_after, "crowd": crowd}
+    for variable_after in (2, 3, 4, 5, 6, 8)
+    for crowd in (16, 32, 64)
+)
 
 # (template id, template text) per line
 Parsed = list[tuple[str, str]]
@@ -275,7 +279,14 @@ def leave_one_type_out(
     for sample in samples:
         for mode in MODES:
             others = [s.name for s in samples if s is not sample]
-            best = max(range(len(grid)), key=lambda n: (mean([ga[n, o, mode] for o in others]), -n))
+            best = max(  # on a tie, the defaults, then the earlier setting of the grid
+                range(len(grid)),
+                key=lambda n: (
+                    mean([ga[n, o, mode] for o in others]),
+                    grid[n] == MinerSettings(),
+                    -n,
+                ),
+            )
             table[f"ours {mode} (LOTO)"][sample.name] = full[best, sample.name, mode]
             chosen[f"{sample.name} {mode}"] = describe(grid[best])
     return dict(table), chosen

@@ -57,7 +57,6 @@ _ANY_DIGIT = re.compile(r"\d")
 STATE_VERSION = 1
 _SPOOL_CHUNK = 1 << 16
 _SCAN_LIMIT = 128
-_CROWD = 32
 _WILDCARD_RUN = re.compile(r"<\*>(?:[\s,;:]*<\*>)+")
 _SPACED_WILDCARDS = re.compile(r"(?<!\S)<\*>(?: <\*>)+(?!\S)")
 _EDGE = re.compile(r"^([^\w<]*\w*[=:])|([^\w>]+)$")
@@ -77,6 +76,8 @@ class MinerSettings:
 
     variable_after: int = 4
     """Distinct words seen at one position before that position is taken for a variable."""
+    crowd: int = 32
+    """Templates sharing a leading word before their most varied positions become variables."""
     exact_cache_size: int = 100_000
     """Messages and masked texts remembered for the one-lookup fast paths (bounded memory)."""
 
@@ -500,7 +501,7 @@ class TemplateMiner:
         leaf = self._leaves[len(cluster.tokens)]
         anchor, _ = _Leaf._keys(cluster.tokens)
         crowd = leaf.by_anchor.get(anchor, {})
-        if len(crowd) < _CROWD:
+        if len(crowd) < self.settings.crowd:
             return cluster
         tokens = list(cluster.tokens)
         for position in range(len(tokens)):
