@@ -7,8 +7,8 @@ The patterns are general token classes, not the formats of any particular log.
 
 Why token by token: a message is split on whitespace and each token is masked on its own, so a
 token seen before (most words of most messages) costs one dictionary lookup. Only three things
-look beyond one token: quoted values (which may hold spaces), a number followed by its unit
-(`5.2 KB`, `3 seconds`), and calendar words next to a day number (`Jul 3`, `Sun Jul 3`).
+look beyond one token: quoted values (which may hold spaces), a number followed by a scaled
+unit (`5.2 KB`, `1.1 MB`), and calendar words next to a day number (`Jul 3`, `Sun Jul 3`).
 The result is the tokens joined by single spaces.
 """
 
@@ -78,10 +78,9 @@ def _words(text: str) -> frozenset[str]:
 
 _MONTHS = _words("Jan Feb Mar Apr May Jun Jul Aug Sep Sept Oct Nov Dec")
 _WEEKDAYS = _words("Mon Tue Wed Thu Fri Sat Sun")
-_UNITS = _words(
-    "B KB MB GB TB PB KiB MiB GiB TiB byte bytes ms us ns sec secs second seconds min mins "
-    "minute minutes h hr hrs hour hours day days"
-)
+# Scaled units: which one a number carries depends on its size (`93 B`, `1.2 MB`), so the unit
+# is part of the value. Base units (`bytes`, `seconds`, `ms`) are words the message always says.
+_UNITS = _words("B KB MB GB TB PB KiB MiB GiB TiB PiB")
 # Every spelling of a context word a token may carry (`KB,`, `Jul.`), to test cheaply whether
 # a message needs the context pass at all.
 _CONTEXT_WORDS = frozenset(
