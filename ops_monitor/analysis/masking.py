@@ -86,7 +86,7 @@ _UNITS = _words("B KB MB GB TB PB KiB MiB GiB TiB PiB")
 _CONTEXT_WORDS = frozenset(
     f"{word}{tail}" for word in _MONTHS | _WEEKDAYS | _UNITS for tail in ("", *_TRAILING)
 )
-_CACHE_SIZE = 200_000
+_CACHE_SIZE = 1 << 16
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -143,16 +143,16 @@ def _mask_core(core: str) -> str:
 
 
 def clear_cache() -> None:
-    """Forget the masked tokens and messages remembered so far (for fair timing; masking is
-    unchanged)."""
+    """Forget the masked tokens remembered so far (for fair timing; masking is unchanged)."""
     _cache.clear()
-    _skeletons.clear()
 
 
 class _TokenCache(dict[str, str]):
     """Masked form of each token seen recently; cleared when full, to bound memory."""
 
     def __missing__(self, token: str) -> str:
+        if token.isdigit():  # a number: cheap to mask, and rarely seen twice
+            return WILDCARD
         if len(self) >= _CACHE_SIZE:
             self.clear()
         masked = self[token] = mask_token(token)
@@ -207,41 +207,18 @@ def digit_skeleton(message: str) -> bytes:
     No masking rule looks at which digit a character is, only at where digits are (the one
     literal digit in a rule is the `0` of `0x`), so two messages with the same skeleton mask
     alike, up to the digits that survive masking. Logs repeat their messages with new numbers:
-    masking a skeleton once serves every message that has it. (Bytes, because translating
-    bytes costs a tenth of translating text.)"""
+    masking one message serves every message of its skeleton whose masked text keeps no digit
+    (the template miner remembers messages by skeleton). Bytes, because translating bytes
+    costs a tenth of translating text."""
     return message.encode("utf-8", "surrogatepass").translate(_SKELETON)
 
 
 _SKELETON = bytes.maketrans(b"23456789", b"11111111")
-_ANY_DIGIT = re.compile(r"\d")
-
-
-class _SkeletonCache(dict[bytes, str]):
-    """Masked form of each message skeleton seen recently whose masked form holds no digit;
-    cleared when full, to bound memory."""
-
-    def masked(self, message: str, skeleton: bytes) -> str:
-        found = self.get(skeleton)
-        if found is None:
-            found = " ".join(mask_tokens(message))
-            if _ANY_DIGIT.search(found) is None:
-                if len(self) >= _CACHE_SIZE:
-                    self.clear()
-                self[skeleton] = found
-        return found
-
-
-_skeletons = _SkeletonCache()
 
 
 def mask(message: str) -> str:
     """Return `message` with every recognised variable replaced by `<*>`, single-spaced."""
-    return _skeletons.masked(message, digit_skeleton(message))
-
-
-def mask_with_skeleton(message: str, skeleton: bytes) -> str:
-    """`mask(message)` when the caller already holds `digit_skeleton(message)`."""
-    return _skeletons.masked(message, skeleton)
+    return " ".join(mask_tokens(message))
 
 
 def canonical(message: str) -> str:

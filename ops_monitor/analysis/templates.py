@@ -47,9 +47,9 @@ import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import IO, Any
 
-from ops_monitor.analysis.masking import WILDCARD, mask, mask_with_skeleton
+from ops_monitor.analysis.masking import WILDCARD, mask
 
 _SKELETON = bytes.maketrans(b"23456789", b"11111111")  # as `masking.digit_skeleton`
 _ANY_DIGIT = re.compile(r"\d")
@@ -165,27 +165,33 @@ def label_all(
     its template (4 bytes) is kept, in a temporary file, so memory stays bounded by the miner.
     """
     miner = TemplateMiner() if miner is None else miner
-    with tempfile.TemporaryFile() as spool:
+    with contextlib.ExitStack() as stack:
+        spool: IO[bytes] | None = None  # opened only for a stream longer than one chunk
         numbers = array("I")
+        learn = miner._learn
         for message in messages:
-            numbers.append(miner._learn(message).order)
+            numbers.append(learn(message).order)
             if len(numbers) >= _SPOOL_CHUNK:
+                if spool is None:
+                    spool = stack.enter_context(tempfile.TemporaryFile())
                 numbers.tofile(spool)
                 numbers = array("I")
-        numbers.tofile(spool)
-        spool.seek(0)
         miner.consolidate()
+        if spool is not None:
+            numbers.tofile(spool)
+            spool.seek(0)
         clusters = miner._by_order
         while True:
-            numbers = array("I")
-            with contextlib.suppress(EOFError):  # a short last chunk is still read
-                numbers.fromfile(spool, _SPOOL_CHUNK)
+            if spool is not None:
+                numbers = array("I")
+                with contextlib.suppress(EOFError):  # a short last chunk is still read
+                    numbers.fromfile(spool, _SPOOL_CHUNK)
             for number in numbers:
                 cluster = clusters[number]
                 if cluster.merged_into is not None:
                     cluster = _root(cluster)
                 yield cluster.result
-            if len(numbers) < _SPOOL_CHUNK:
+            if spool is None or len(numbers) < _SPOOL_CHUNK:
                 return
 
 
@@ -320,7 +326,7 @@ class TemplateMiner:
         skeleton = message.encode("utf-8", "surrogatepass").translate(_SKELETON)
         cluster = self._seen.get(skeleton)
         if cluster is None:
-            masked = mask_with_skeleton(message, skeleton)
+            masked = mask(message)
             cluster = self._learn_masked(masked)
             if _ANY_DIGIT.search(masked) is None:  # then every message of this skeleton masks so
                 if len(self._seen) >= self.settings.exact_cache_size:
