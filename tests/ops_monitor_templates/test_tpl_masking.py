@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from ops_monitor.analysis.masking import canonical, mask, mask_token
+from ops_monitor.analysis.masking import canonical, digit_skeleton, mask, mask_token
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,35 @@ def test_a_token_masks_the_same_alone_or_in_a_message() -> None:
 
 def test_canonical_collapses_runs_of_variables() -> None:
     assert canonical("ids 1 2 3 done") == canonical("ids 4, 5 done") == "ids <*> done"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("www.example.com:443 close", "<*> close"),
+        ("db.internal:5432, cache-1.internal:6379 up", "<*>, <*> up"),
+        ("retry key:12 then Foo.java:42", "retry key:<*> then <*>"),
+        ("mode a.b:c kept", "mode a.b:c kept"),
+    ],
+)
+def test_an_address_with_a_port_is_one_variable(message: str, expected: str) -> None:
+    assert mask(message) == expected
+
+
+def test_messages_with_the_same_digit_skeleton_mask_alike() -> None:
+    rng = random.Random(12)
+    shapes = [
+        "job {} took {}.{}s on node-{}",
+        "peer {}.{}.{}.{}:{} sent 0x{}ff",
+        "at {}:{}:{} wrote {} KB to /srv/{}/data",
+        "user{} logged in {} times",
+    ]
+    swap = str.maketrans("123456789", "987654321")  # keeps every 0 and every digit's place
+    for shape in shapes:
+        for _ in range(50):
+            parts = [str(rng.randint(1, 9999)) for _ in range(shape.count("{}"))]
+            first, second = shape.format(*parts), shape.format(*(p.translate(swap) for p in parts))
+
+            assert digit_skeleton(first) == digit_skeleton(second)
+            assert mask(second) == mask(first)
+            assert not any(c.isdigit() for c in mask(first))
