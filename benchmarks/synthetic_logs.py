@@ -338,6 +338,8 @@ TYPES: tuple[LogType, ...] = (
         _syslog_header,
         (
             '{host} - - "GET {url} HTTP/1.1" {num} {num}',
+            '{host} - - "POST {url} HTTP/1.1" {num} {num}',
+            '{host} - - "DELETE {url} HTTP/1.1" {num} {num}',
             "upstream timed out while reading {url} from {hostport}",
             "open() {path} failed (2: No such file or directory)",
             "rotated {path} to {path}",

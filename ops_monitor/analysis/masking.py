@@ -89,6 +89,15 @@ _CONTEXT_WORDS = frozenset(
 _CACHE_SIZE = 1 << 16
 
 
+def _quoted(match: re.Match[str]) -> str:
+    """A quoted value (one token, or a structure such as a JSON object) is one variable; a
+    quoted phrase is words like any other (`"GET /a HTTP/1.1"` keeps its `GET`)."""
+    inner = match.group(0)[1:-1].strip()
+    if not inner or inner[0] in "{[" or not any(c.isspace() for c in inner):
+        return WILDCARD
+    return match.group(0)
+
+
 def _replace(match: re.Match[str]) -> str:
     return _variable(match.group(0))
 
@@ -193,7 +202,7 @@ def _apply_context(masked: list[str], tokens: list[str]) -> list[str]:
 def mask_tokens(message: str) -> list[str]:
     """The tokens of `message` with every recognised variable replaced by `<*>`."""
     if "'" in message or '"' in message:
-        message = _QUOTED.sub(WILDCARD, message)
+        message = _QUOTED.sub(_quoted, message)
     tokens = message.split()
     masked = list(map(_cache.__getitem__, tokens))
     if not _CONTEXT_WORDS.isdisjoint(tokens):
