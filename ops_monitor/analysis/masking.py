@@ -7,8 +7,9 @@ The patterns are general token classes, not the formats of any particular log.
 
 Why token by token: a message is split on whitespace and each token is masked on its own, so a
 token seen before (most words of most messages) costs one dictionary lookup. Only three things
-look beyond one token: quoted values (which may hold spaces), a number followed by a scaled
-unit (`5.2 KB`, `1.1 MB`), and calendar words next to a day number (`Jul 3`, `Sun Jul 3`).
+look beyond one token: quoted values (one value or a structure such as JSON, which may hold
+spaces; a quoted phrase of words is masked like the rest), a number followed by a scaled unit
+(`5.2 KB`, `1.1 MB`), and calendar words next to a day number (`Jul 3`, `Sun Jul 3`).
 The result is the tokens joined by single spaces.
 """
 

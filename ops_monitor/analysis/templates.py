@@ -19,9 +19,16 @@ message with its final template, in order. The design, and why:
     per message);
   - templates that only differ by how many variable tokens they carry (a list) are one.
   No merge may leave less than a third of a template as text, so short messages do not collapse
-  into `<*> <*>`.
-* Lookups stay cheap: exact repeats of a message or of a masked text cost one dictionary lookup;
-  otherwise only templates of the same length anchored on one of the message's words are tried.
+  into `<*> <*>`. How many values prove a variable (`MinerSettings`) is one setting for every
+  log: the benchmark chooses it on some log types and scores it on another it never saw.
+* `label_all` sees the whole stream before it labels: a second pass (`consolidate`) folds every
+  template into a more general one of its length that covers it, so templates made before
+  their positions proved variable do not stay beside the general one.
+* A run of whole-token variables reads as one `<*>` in a template's text (a date, a name).
+* Lookups stay cheap: a message costs one dictionary lookup when one with the same digit
+  skeleton (`masking.digit_skeleton`: the same message but for which digits) was seen, or when
+  its masked text was; otherwise only templates of the same length anchored on one of the
+  message's words are tried.
 * Template ids come from content, never from counters or Python's randomised `hash`: an id is a
   SHA-1 of the masked text that created the template. When templates merge, the oldest one's id
   survives and the others become aliases of it (`resolve(id)`), so the same input in the same
