@@ -108,8 +108,8 @@ _FIELD = re.compile(
     | \((?:[^()]|\([^()]*\))*\)\S*
     | <[^<>]*>\S*
     | \{[^{}]*\}\S*
-    | [^\s|]*\|+                         # a field ended by `|`, as in `time|component|pid|`
-    | [^\s|]+
+    | [^\s|]+\|*                         # `|` ends a field, as in `time|component|pid|`
+    | \|+
     """,
     re.VERBOSE,
 )
