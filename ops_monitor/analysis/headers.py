@@ -188,13 +188,13 @@ def candidate_ends(line: str) -> list[tuple[int, int]]:
 
 def learn_header(lines: Sequence[str]) -> tuple[int, Layout | None]:
     """How many fields the header of these lines has (0 when none), and a pattern for it."""
-    if not lines:
+    parsed = _records([[(text, kind_of(text)) for text, _ in fields(line)] for line in lines])
+    if not parsed:
         return 0, None
-    parsed = [[(text, kind_of(text)) for text, _ in fields(line)] for line in lines]
     support: Counter[int] = Counter()
     for found in parsed:
         support.update({0, *(i for i, (_, kind) in enumerate(found, 1) if kind in ENDS_HEADER)})
-    needed = SHARE * len(lines)
+    needed = SHARE * len(parsed)
     shaped = max(count for count, seen in support.items() if seen >= needed)
     closed = shaped == 0 or all(
         len(found) < shaped or found[shaped - 1][1] in CLOSES_HEADER for found in parsed
@@ -207,6 +207,17 @@ def learn_header(lines: Sequence[str]) -> tuple[int, Layout | None]:
     ):
         header_fields += 1
     return header_fields, _layout(parsed, shaped, header_fields)
+
+
+def _records(parsed: list[list[tuple[str, Kind]]]) -> list[list[tuple[str, Kind]]]:
+    """The lines that open a record: those whose first field has the kind most lines start
+    with. Continuation lines (stack frames, `Caused by:`) carry no header and must not outvote
+    the lines that do."""
+    starts = Counter(found[0][1] for found in parsed if found)
+    if not starts:
+        return []
+    first, _ = starts.most_common(1)[0]
+    return [found for found in parsed if found and found[0][1] is first]
 
 
 def _independent(parsed: Sequence[list[tuple[str, Kind]]], position: int, needed: float) -> bool:
@@ -269,6 +280,8 @@ class Layout:
 
     quick: re.Pattern[str]
     broad_source: str
+    opens_with: Kind | None = None
+    """The kind of field records start with; a line starting otherwise continues a record."""
     _broad: re.Pattern[str] | None = None
 
     def message_start(self, line: str) -> int | None:
@@ -326,7 +339,9 @@ def _layout(
             pattern += part
         return pattern + ("" if piped[-1] else r"(?=\s|$)")
 
-    return Layout(re.compile(whole(quick)), whole(broad))
+    return Layout(
+        re.compile(whole(quick)), whole(broad), kinds[0].pop() if len(kinds[0]) == 1 else None
+    )
 
 
 def strip_header(line: str, header_fields: int, layout: Layout | None = None) -> str:
@@ -335,6 +350,10 @@ def strip_header(line: str, header_fields: int, layout: Layout | None = None) ->
         start = layout.message_start(line)
         if start is not None:
             return line[start:].strip()
+        if layout.opens_with is not None:
+            first = fields(line, 1)
+            if not first or line[:1].isspace() or kind_of(first[0][0]) is not layout.opens_with:
+                return line.strip()  # a continuation line (a stack frame) has no header
     offset = max(off for count, off in candidate_ends(line) if count <= header_fields)
     return line[offset:].strip()
 

@@ -250,3 +250,19 @@ def test_fields_ended_by_a_bar_are_fields() -> None:
 )
 def test_a_dated_start_is_told_by_the_header_fields(line: str, dated: bool) -> None:
     assert starts_dated(line) is dated
+
+
+def test_continuation_lines_do_not_outvote_the_records() -> None:
+    rng = random.Random(10)
+    lines: list[str] = []
+    expected: list[str] = []
+    for _ in range(200):
+        header, message = _iso(rng), _message(rng)
+        lines.append(f"{header} {message}")
+        expected.append(message)
+        if rng.random() < 0.4:  # a stack trace after many records
+            trace = ["\tat app.Worker.run(Worker.java:42)", "Caused by: java.io.IOException: x"]
+            lines += trace
+            expected += [line.strip() for line in trace]
+
+    assert list(HeaderStripper().messages(lines)) == expected
