@@ -280,9 +280,13 @@ class Layout:
 
     quick: re.Pattern[str]
     broad_source: str
+    loose_source: str = ""
+    """The broad pattern with any first field: a record led by an odd field (an alert tag)."""
     opens_with: Kind | None = None
-    """The kind of field records start with; a line starting otherwise continues a record."""
+    """The kind of field records start with; a line starting otherwise continues a record,
+    unless the rest of its header fits (`loose_source`)."""
     _broad: re.Pattern[str] | None = None
+    _loose: re.Pattern[str] | None = None
 
     def message_start(self, line: str) -> int | None:
         """Offset where the message of `line` starts, or None when neither pattern fits."""
@@ -291,6 +295,14 @@ class Layout:
             if self._broad is None:
                 self._broad = re.compile(self.broad_source)
             match = self._broad.match(line)
+        return None if match is None else match.end()
+
+    def odd_start(self, line: str) -> int | None:
+        """Offset where the message starts for a line whose first field is of another kind
+        than the records' (an alert tag), or None for a line with no header (a stack frame)."""
+        if self._loose is None:
+            self._loose = re.compile(self.loose_source)
+        match = self._loose.match(line)
         return None if match is None else match.end()
 
 
@@ -339,9 +351,8 @@ def _layout(
             pattern += part
         return pattern + ("" if piped[-1] else r"(?=\s|$)")
 
-    return Layout(
-        re.compile(whole(quick)), whole(broad), kinds[0].pop() if len(kinds[0]) == 1 else None
-    )
+    opens_with = next(iter(kinds[0])) if len(kinds[0]) == 1 else None
+    return Layout(re.compile(whole(quick)), whole(broad), whole([r"\S+", *broad[1:]]), opens_with)
 
 
 def strip_header(line: str, header_fields: int, layout: Layout | None = None) -> str:
@@ -353,7 +364,9 @@ def strip_header(line: str, header_fields: int, layout: Layout | None = None) ->
         if layout.opens_with is not None:
             first = fields(line, 1)
             if not first or line[:1].isspace() or kind_of(first[0][0]) is not layout.opens_with:
-                return line.strip()  # a continuation line (a stack frame) has no header
+                start = None if line[:1].isspace() else layout.odd_start(line)
+                # a line whose header does not fit after its first field continues a record
+                return line[start or 0 :].strip()
     offset = max(off for count, off in candidate_ends(line) if count <= header_fields)
     return line[offset:].strip()
 
