@@ -3,8 +3,9 @@
 Three evaluations, every parser in this one process on the same lines:
 
 * the 8 labelled Loghub-2k types in `shared/data/loghub-2k` (the dev types);
-* leave-one-type-out over those 8: for each type, every setting of the miner's grid is scored on
-  the other 7, the best one there is chosen, and only then is the held-out type scored with it.
+* leave-one-type-out over those 8: for each type, every setting of the grid (the miner's
+  settings, and in raw mode the header learner's too) is scored on the other 7, the best one
+  there is chosen, and only then is the held-out type scored with it.
   The mean of the 8 held-out scores is the figure that says how the miner does on a type nobody
   tuned for;
 * synthetic types (`synthetic_logs.py`) with known templates and variable kinds the dev types
@@ -38,8 +39,8 @@ import re
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -48,7 +49,7 @@ from drain3.template_miner_config import TemplateMinerConfig
 from figures import record
 from synthetic_logs import TYPES, generate
 
-from ops_monitor.analysis.headers import HeaderStripper, kind_of
+from ops_monitor.analysis.headers import INDEPENDENT, SHARE, HeaderStripper, kind_of
 from ops_monitor.analysis.masking import clear_cache
 from ops_monitor.analysis.templates import MinerSettings, TemplateMiner, label_all
 
@@ -59,10 +60,16 @@ MODES = ("content", "raw")
 METRICS = ("GA", "PA", "FGA", "FTA")
 FLAT_MIB = 8.0  # how much higher the second half of the long stream may peak and count as flat
 # Every setting of the miner that leave-one-type-out chooses from.
-GRID: tuple[dict[str, int], ...] = tuple(
+MINER_GRID: tuple[dict[str, int], ...] = tuple(
     {"variable_after": variable_after, "crowd": crowd}
     for variable_after in (2, 3, 4, 5, 6, 8)
     for crowd in (16, 32, 64)
+)
+# ... and every setting of the header learner, which raw mode adds.
+HEADER_GRID: tuple[dict[str, float], ...] = tuple(
+    {"share": share, "independent": independent}
+    for share in (0.8, 0.9, 0.95)
+    for independent in (0.3, 0.5, 0.7)
 )
 
 # (template id, template text) per line
@@ -187,14 +194,53 @@ def scores(parsed: Parsed, sample: Sample) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------------------------ parsers
-def ours(settings: MinerSettings, mode: str) -> Parser:
+@dataclass(frozen=True)
+class HeaderSettings:
+    """The header learner's settings (`HeaderStripper`), as a value."""
+
+    share: float = SHARE
+    independent: float = INDEPENDENT
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One point of the grid: the miner's settings and, for raw mode, the header learner's."""
+
+    miner: MinerSettings = field(default_factory=MinerSettings)
+    header: HeaderSettings = field(default_factory=HeaderSettings)
+
+    def describe(self) -> str:
+        changed = [
+            f"{name}={value}"
+            for part, default in ((self.miner, MinerSettings()), (self.header, HeaderSettings()))
+            for name, value in vars(part).items()
+            if getattr(default, name) != value
+        ]
+        return ", ".join(changed) or "defaults"
+
+
+def ours(setting: Setting, mode: str) -> Parser:
     """What `ops-monitor templates [--mode raw]` does: learn from every line, then label each."""
 
     def parse(lines: Sequence[str]) -> Parsed:
-        messages = HeaderStripper().messages(lines) if mode == "raw" else lines
-        return [(m.template_id, m.template) for m in label_all(messages, TemplateMiner(settings))]
+        messages: Iterable[str] = lines
+        if mode == "raw":
+            header = setting.header
+            stripper = HeaderStripper(share=header.share, independent=header.independent)
+            messages = stripper.messages(lines)
+        return [
+            (m.template_id, m.template) for m in label_all(messages, TemplateMiner(setting.miner))
+        ]
 
     return parse
+
+
+def grid(mode: str) -> list[Setting]:
+    miners = [MinerSettings(**point) for point in MINER_GRID]
+    if mode == "content":  # the header learner does not run
+        return [Setting(miner) for miner in miners]
+    headers = [HeaderSettings(**point) for point in HEADER_GRID]
+    return [Setting(miner, header) for miner in miners for header in headers]
 
 
 def drain3_default_config() -> TemplateMinerConfig:
@@ -211,7 +257,7 @@ def drain3(lines: Sequence[str]) -> Parsed:
     return [(str(i), texts[i]) for i in ids]
 
 
-def throughput(samples: Sequence[Sample], settings: MinerSettings, repeat: int) -> dict[str, float]:
+def throughput(samples: Sequence[Sample], settings: Setting, repeat: int) -> dict[str, float]:
     """Lines per second of each parser on every sample's lines, in both modes: the parsers take
     turns within each of `repeat` rounds and each keeps its best round. Time is this process's
     CPU time, so other work on a shared machine does not count against either parser. Our
@@ -255,7 +301,7 @@ def print_table(title: str, table: Table, names: Sequence[str]) -> None:
             print(f"{label:<22}{metric:<5}{cells}{mean(values):>9.3f}{min(values):>7.3f}")
 
 
-def evaluate(samples: Sequence[Sample], settings: MinerSettings) -> Table:
+def evaluate(samples: Sequence[Sample], settings: Setting) -> Table:
     """Ours and drain3 in both modes on every sample."""
     table: Table = defaultdict(dict)
     for sample in samples:
@@ -268,40 +314,31 @@ def evaluate(samples: Sequence[Sample], settings: MinerSettings) -> Table:
     return dict(table)
 
 
-def leave_one_type_out(
-    samples: Sequence[Sample], grid: Sequence[MinerSettings]
-) -> tuple[Table, dict[str, str]]:
-    """Per mode, every held-out type scored with the setting that did best on the other types."""
-    ga: dict[tuple[int, str, str], float] = {}
-    full: dict[tuple[int, str, str], dict[str, float]] = {}
-    for number, settings in enumerate(grid):
-        for sample in samples:
-            for mode in MODES:
-                result = scores(ours(settings, mode)(sample.inputs(mode)), sample)
-                full[number, sample.name, mode] = result
-                ga[number, sample.name, mode] = result["GA"]
+def leave_one_type_out(samples: Sequence[Sample]) -> tuple[Table, dict[str, str]]:
+    """Per mode, every held-out type scored with the setting that did best (mean GA) on the
+    other types; a tie goes to the defaults, then to the earlier setting of the grid."""
     table: Table = defaultdict(dict)
     chosen: dict[str, str] = {}
-    for sample in samples:
-        for mode in MODES:
-            others = [s.name for s in samples if s is not sample]
-            best = max(  # on a tie, the defaults, then the earlier setting of the grid
-                range(len(grid)),
-                key=lambda n: (
-                    mean([ga[n, o, mode] for o in others]),
-                    grid[n] == MinerSettings(),
+    for mode in MODES:
+        settings = grid(mode)
+        full = [
+            {sample.name: scores(ours(s, mode)(sample.inputs(mode)), sample) for sample in samples}
+            for s in settings
+        ]
+        for sample in samples:
+            others = [o.name for o in samples if o is not sample]
+
+            best = max(
+                range(len(settings)),
+                key=lambda n, others=others: (  # type: ignore[misc]
+                    mean([full[n][o]["GA"] for o in others]),
+                    settings[n] == Setting(),
                     -n,
                 ),
             )
-            table[f"ours {mode} (LOTO)"][sample.name] = full[best, sample.name, mode]
-            chosen[f"{sample.name} {mode}"] = describe(grid[best])
+            table[f"ours {mode} (LOTO)"][sample.name] = full[best][sample.name]
+            chosen[f"{sample.name} {mode}"] = settings[best].describe()
     return dict(table), chosen
-
-
-def describe(settings: MinerSettings) -> str:
-    default = MinerSettings()
-    changed = {k: v for k, v in vars(settings).items() if getattr(default, k) != v}
-    return ", ".join(f"{k}={v}" for k, v in changed.items()) or "defaults"
 
 
 def stream(data: Path, count: int) -> dict[str, float]:
@@ -370,15 +407,16 @@ def main() -> None:
 
     dev = [load(args.data, name) for name in DATASETS]
     made = synthetic()
-    grid = [MinerSettings(**point) for point in GRID]
-    defaults = MinerSettings()
+    defaults = Setting()
 
-    loto, chosen = leave_one_type_out(dev, grid)
+    loto, chosen = leave_one_type_out(dev)
     dev_table = evaluate(dev, defaults)
     synthetic_table = evaluate(made, defaults)
     rates = throughput(dev, defaults, args.repeat)
     names = [s.name for s in dev]
-    print(f"settings grid: {len(grid)} settings; " + "; ".join(describe(s) for s in grid))
+    for mode in MODES:
+        points = grid(mode)
+        print(f"{mode} grid: {len(points)} settings: " + "; ".join(p.describe() for p in points))
     print_table(
         "leave-one-type-out (each type scored with the setting chosen on the other 7)", loto, names
     )
@@ -390,7 +428,7 @@ def main() -> None:
         "rounds, caches cold): " + ", ".join(f"{k} {v:.0f}" for k, v in rates.items())
     )
     figures: dict[str, object] = {
-        "grid": [describe(s) for s in grid],
+        "grid": {mode: [p.describe() for p in grid(mode)] for mode in MODES},
         "loto": loto,
         "loto_chosen": chosen,
         "dev": dev_table,

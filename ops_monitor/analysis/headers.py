@@ -186,15 +186,22 @@ def candidate_ends(line: str) -> list[tuple[int, int]]:
     return ends
 
 
-def learn_header(lines: Sequence[str]) -> tuple[int, Layout | None]:
-    """How many fields the header of these lines has (0 when none), and a pattern for it."""
+def learn_header(
+    lines: Sequence[str], share: float = SHARE, independent: float = INDEPENDENT
+) -> tuple[int, Layout | None]:
+    """How many fields the header of these lines has (0 when none), and a pattern for it.
+
+    `share` of the records must agree on where the header ends; a field after it joins the
+    header when `independent` of the lines whose message start repeats see it with more than
+    one of its values. One setting for every log: the benchmark chooses it on some log types
+    and scores it on another."""
     parsed = _records([[(text, kind_of(text)) for text, _ in fields(line)] for line in lines])
     if not parsed:
         return 0, None
     support: Counter[int] = Counter()
     for found in parsed:
         support.update({0, *(i for i, (_, kind) in enumerate(found, 1) if kind in ENDS_HEADER)})
-    needed = SHARE * len(parsed)
+    needed = share * len(parsed)
     shaped = max(count for count, seen in support.items() if seen >= needed)
     closed = shaped == 0 or all(
         len(found) < shaped or found[shaped - 1][1] in CLOSES_HEADER for found in parsed
@@ -203,7 +210,7 @@ def learn_header(lines: Sequence[str]) -> tuple[int, Layout | None]:
     while (
         not closed
         and header_fields < MAX_HEADER_FIELDS - 1
-        and _independent(parsed, header_fields, needed)
+        and _independent(parsed, header_fields, needed, independent)
     ):
         header_fields += 1
     return header_fields, _layout(parsed, shaped, header_fields)
@@ -220,7 +227,9 @@ def _records(parsed: list[list[tuple[str, Kind]]]) -> list[list[tuple[str, Kind]
     return [found for found in parsed if found and found[0][1] is first]
 
 
-def _independent(parsed: Sequence[list[tuple[str, Kind]]], position: int, needed: float) -> bool:
+def _independent(
+    parsed: Sequence[list[tuple[str, Kind]]], position: int, needed: float, share: float
+) -> bool:
     """Whether the field at `position` (0-based) is header rather than message: the message
     start after it (the next few fields, masked) repeats with more than one of its values."""
     after: dict[tuple[str, ...], set[str]] = {}
@@ -235,7 +244,7 @@ def _independent(parsed: Sequence[list[tuple[str, Kind]]], position: int, needed
         lines[start] += 1
     repeated = sum(count for start, count in lines.items() if count > 1)
     varied = sum(count for start, count in lines.items() if len(after[start]) > 1)
-    return present >= needed and repeated >= _EVIDENCE and varied >= INDEPENDENT * repeated
+    return present >= needed and repeated >= _EVIDENCE and varied >= share * repeated
 
 
 def learn_header_fields(lines: Sequence[str]) -> int:
@@ -376,6 +385,8 @@ class HeaderStripper:
     """Strips headers from a stream of lines, learning the header from its first lines."""
 
     learning_lines: int = LEARNING_LINES
+    share: float = SHARE
+    independent: float = INDEPENDENT
     header_fields: int | None = None
     _layout: Layout | None = None
     _pending: list[str] = field(default_factory=list)
@@ -394,6 +405,6 @@ class HeaderStripper:
 
     def _flush(self) -> Iterator[str]:
         pending, self._pending = self._pending, []
-        self.header_fields, self._layout = learn_header(pending)
+        self.header_fields, self._layout = learn_header(pending, self.share, self.independent)
         for line in pending:
             yield strip_header(line, self.header_fields, self._layout)
