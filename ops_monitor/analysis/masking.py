@@ -100,7 +100,19 @@ def _quoted(match: re.Match[str]) -> str:
 
 
 def _replace(match: re.Match[str]) -> str:
+    _state.by_classes = True
     return _variable(match.group(0))
+
+
+class _State:
+    """What masking the current token did: whether the full alternation of classes ran (the
+    one path whose result can depend on how many digits a run has: an IPv4 octet has three)."""
+
+    by_classes = False
+    generation = 0  # how many times the token cache was cleared
+
+
+_state = _State()
 
 
 def _variable(text: str) -> str:
@@ -155,6 +167,8 @@ def _mask_core(core: str) -> str:
 def clear_cache() -> None:
     """Forget the masked tokens remembered so far (for fair timing; masking is unchanged)."""
     _cache.clear()
+    _by_classes.clear()
+    _state.generation += 1
 
 
 class _TokenCache(dict[str, str]):
@@ -165,8 +179,16 @@ class _TokenCache(dict[str, str]):
             return WILDCARD
         if len(self) >= _CACHE_SIZE:
             self.clear()
+            _by_classes.clear()
+            _state.generation += 1
+        _state.by_classes = False
         masked = self[token] = mask_token(token)
+        if _state.by_classes:
+            _by_classes.add(token)
         return masked
+
+
+_by_classes: set[str] = set()  # cached tokens masked by the full alternation of classes
 
 
 _cache = _TokenCache()
@@ -229,6 +251,33 @@ _SKELETON = bytes.maketrans(b"23456789", b"11111111")
 def mask(message: str) -> str:
     """Return `message` with every recognised variable replaced by `<*>`, single-spaced."""
     return " ".join(mask_tokens(message))
+
+
+def mask_checked(message: str) -> tuple[str, bool]:
+    """`mask(message)`, and whether every message of its run skeleton (`run_skeleton`: the
+    same message but for how long and which its digit runs are) masks the same.
+
+    It does unless a token with digits went through the full alternation of classes, whose
+    classes count digits (an IPv4 octet has at most three); every other rule looks only at
+    where digits are. Logs repeat messages with ids and counts of every length: one masking
+    then serves them all."""
+    generation = _state.generation
+    if "'" in message or '"' in message:
+        message = _QUOTED.sub(_quoted, message)
+    tokens = message.split()
+    masked = list(map(_cache.__getitem__, tokens))
+    if not _CONTEXT_WORDS.isdisjoint(tokens):
+        masked = _apply_context(masked, tokens)
+    same = generation == _state.generation and _by_classes.isdisjoint(tokens)
+    return " ".join(masked), same
+
+
+_RUNS = re.compile(rb"[01]+")
+
+
+def run_skeleton(skeleton: bytes) -> bytes:
+    """A `digit_skeleton` with every run of digits written as one `1`."""
+    return _RUNS.sub(b"1", skeleton)
 
 
 def canonical(message: str) -> str:

@@ -56,10 +56,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
-from ops_monitor.analysis.masking import WILDCARD, mask
+from ops_monitor.analysis.masking import WILDCARD, mask, mask_checked
 
 _SKELETON = bytes.maketrans(b"23456789", b"11111111")  # as `masking.digit_skeleton`
 _ANY_DIGIT = re.compile(r"\d")
+_RUNS = re.compile(rb"[01]+")  # as `masking.run_skeleton`
 
 STATE_VERSION = 1
 _SPOOL_CHUNK = 1 << 16
@@ -319,6 +320,7 @@ class TemplateMiner:
     _exact: dict[str, _Cluster] = field(default_factory=dict)
     _by_order: list[_Cluster] = field(default_factory=list)
     _seen: dict[bytes, _Cluster] = field(default_factory=dict)
+    _by_runs: dict[bytes, _Cluster] = field(default_factory=dict)
 
     def mask(self, message: str) -> str:
         """Deterministic, order-independent masking of one message."""
@@ -333,9 +335,19 @@ class TemplateMiner:
         skeleton = message.encode("utf-8", "surrogatepass").translate(_SKELETON)
         cluster = self._seen.get(skeleton)
         if cluster is None:
-            masked = mask(message)
-            cluster = self._learn_masked(masked)
-            if _ANY_DIGIT.search(masked) is None:  # then every message of this skeleton masks so
+            runs = _RUNS.sub(b"1", skeleton)
+            cluster = self._by_runs.get(runs)
+            remember = True
+            if cluster is None:
+                masked, same_for_runs = mask_checked(message)
+                cluster = self._learn_masked(masked)
+                if same_for_runs:  # every message with these runs masks alike
+                    if len(self._by_runs) >= self.settings.exact_cache_size:
+                        self._by_runs.clear()
+                    self._by_runs[runs] = cluster
+                # a digit kept by masking: a message of the same skeleton may mask otherwise
+                remember = _ANY_DIGIT.search(masked) is None
+            if remember:
                 if len(self._seen) >= self.settings.exact_cache_size:
                     self._seen.clear()
                 self._seen[skeleton] = cluster

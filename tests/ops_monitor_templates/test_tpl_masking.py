@@ -6,7 +6,14 @@ import random
 
 import pytest
 
-from ops_monitor.analysis.masking import canonical, digit_skeleton, mask, mask_token
+from ops_monitor.analysis.masking import (
+    canonical,
+    digit_skeleton,
+    mask,
+    mask_checked,
+    mask_token,
+    run_skeleton,
+)
 
 
 @pytest.mark.parametrize(
@@ -111,3 +118,34 @@ def test_messages_with_the_same_digit_skeleton_mask_alike() -> None:
             assert digit_skeleton(first) == digit_skeleton(second)
             assert mask(second) == mask(first)
             assert not any(c.isdigit() for c in mask(first))
+
+
+def test_messages_that_differ_in_digit_runs_mask_alike_when_masking_says_so() -> None:
+    rng = random.Random(21)
+    shapes = [
+        "peer {}.{}.{}.{}:{} closed",
+        "bind [{}.{}.{}.{}]:{} and [::{}]",
+        "block blk_-{} of size {} from /{}.{}.{}.{}:{}",
+        "at {}:{}:{} wrote {} KB, id={} ({}ms)",
+        "open /srv/{}/x_{}.log 0x{}ff v{}.{} #{}",
+        "{}.{}.{}.{}]:{}",
+    ]
+    for shape in shapes:
+        for _ in range(60):
+            count = shape.count("{}")
+            first = shape.format(
+                *(str(rng.randint(0, 10 ** rng.randint(1, 6))) for _ in range(count))
+            )
+            second = shape.format(
+                *(str(rng.randint(0, 10 ** rng.randint(1, 6))) for _ in range(count))
+            )
+            masked, same = mask_checked(first)
+
+            assert masked == mask(first)
+            if same and run_skeleton(digit_skeleton(first)) == run_skeleton(digit_skeleton(second)):
+                assert mask(second) == masked, (first, second)
+
+
+def test_a_token_masked_by_the_classes_that_count_digits_is_flagged() -> None:
+    assert mask_checked("bind [10.0.0.1]:80 now") == ("bind [<*>]:<*> now", False)
+    assert mask_checked("peer 10.0.0.1:80 now") == ("peer <*> now", True)
