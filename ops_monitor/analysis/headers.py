@@ -15,8 +15,11 @@ source every line has the same header, so we learn its length from the first lin
   when the same message start follows several of its values. A message's first word decides
   what follows it; a host or a level does not.
 
-Lines that do not have the learned end as a candidate lose their longest shorter candidate
-instead, so an unusual line keeps its message.
+Only the lines that open a record are learned from (those starting with the field kind most
+lines start with), so stack traces do not outvote them. Lines that do not fit the learned header
+lose their longest shorter candidate instead, so an unusual line keeps its message; a line led
+by another kind of field keeps its whole text unless the rest of the header fits after that
+field (an alert tag before the usual header).
 """
 
 from __future__ import annotations
