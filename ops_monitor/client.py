@@ -354,6 +354,15 @@ class OpsMonitorClient:
     def health(self) -> Health:
         return Health.from_json(self._get("/healthz"))
 
+    def search_logs(self, **params: str | int) -> dict[str, Any]:
+        """`GET /api/ops/logs`: one page `{records, next_cursor, searched_to}`, newest first;
+        params as the route takes them (q, source, level, since, until, limit, cursor)."""
+        return dict(self._get("/api/ops/logs", params))
+
+    def issue_detail(self, issue_id: int) -> dict[str, Any]:
+        """`GET /api/ops/issues/{id}`: the issue with its history, timeline and latest records."""
+        return dict(self._get(f"/api/ops/issues/{issue_id}"))
+
 
 class AsyncOpsMonitorClient:
     """The same calls as `OpsMonitorClient`, awaitable; use `async with` or `await aclose()`."""

@@ -19,11 +19,22 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CollectorRegistry
 
-from ops_monitor.api import broadcast, health, issues, logs, metrics, scans
+from ops_monitor.api import (
+    alert_deliveries,
+    broadcast,
+    health,
+    issue_detail,
+    issues,
+    logs,
+    logs_search,
+    metrics,
+    scans,
+)
 from ops_monitor.api.auth import require_token
 from ops_monitor.api.broadcast_hub import Broadcaster
 from ops_monitor.api.deps import MonitorService
 from ops_monitor.api.errors import install_error_handlers
+from ops_monitor.api.oncall_deps import oncall_lifespan
 from ops_monitor.config import Settings
 
 LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -111,7 +122,7 @@ def create_app(
         title="ops-monitor",
         version="1",
         description="Ingest logs, scan them for issues, and follow the results live.",
-        lifespan=_lifespan(settings, service is None, lifespans),
+        lifespan=_lifespan(settings, service is None, [oncall_lifespan(settings), *lifespans]),
         openapi_url=None,  # served below, behind the token like every route but /healthz
         docs_url=None,
         redoc_url=None,
@@ -126,7 +137,16 @@ def create_app(
     guarded = [Depends(require_token)]
     app.include_router(health.router)
     app.include_router(broadcast.router)  # checks the token itself: header or ?token=
-    for router in (scans.router, issues.router, logs.router, metrics.router, *routers):
+    for router in (
+        scans.router,
+        issues.router,
+        issue_detail.router,
+        logs.router,
+        logs_search.router,
+        alert_deliveries.router,
+        metrics.router,
+        *routers,
+    ):
         app.include_router(router, dependencies=guarded)
     app.openapi = _openapi_without_422(app)  # type: ignore[method-assign]
 

@@ -143,6 +143,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "A scan is already running",
         413: "Request body too large",
         500: "The service failed",
+        503: "The server runs without the part this route needs",
     }
     return {
         status: {
