@@ -90,6 +90,13 @@ class AlertDispatcher:
         self._jobs.put(alert)
         return True
 
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every job queued before this call is done (False if `timeout` passed
+        first): for a caller that must see a scan's alerts recorded, as tests and shutdown do."""
+        done = threading.Event()
+        self._jobs.put(done)
+        return done.wait(timeout)
+
     def deliver(self, event: AlertEvent) -> list[int]:
         """Send `event` to every target that wants it, now, on this thread; returns the ids of
         the deliveries recorded (none for targets that already had it)."""
@@ -125,6 +132,8 @@ class AlertDispatcher:
                     self.reconcile_and_alert()
                 elif isinstance(job, AlertEvent):
                     self.deliver(job)
+                elif isinstance(job, threading.Event):
+                    job.set()
             except Exception:  # the database is down, a bug: log, keep the thread alive
                 log.exception("alert dispatch failed; it is retried on the next pass")
 

@@ -40,6 +40,11 @@ def get_oncall(connection: HTTPConnection) -> OnCallService:
     return found
 
 
+def optional_oncall(connection: HTTPConnection) -> OnCallService | None:
+    found = getattr(connection.app.state, "oncall", None)
+    return found if isinstance(found, OnCallService) else None
+
+
 def get_dispatcher(connection: HTTPConnection) -> AlertDispatcher:
     found = getattr(connection.app.state, "alerts", None)
     if not isinstance(found, AlertDispatcher):

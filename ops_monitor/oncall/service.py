@@ -155,6 +155,23 @@ class OnCallService:
             )
         return issue
 
+    def record_resolution(self, issue: Issue) -> None:
+        """Put a resolution made elsewhere (`OpsMonitorService.resolve_issue`) in the history."""
+        with self.store.write() as connection:
+            last = history_rows.latest_events(connection, [issue.id]).get(issue.id)
+            # No event yet: the next pass records `new` (and alerts on it), then this resolution.
+            if last is not None and last.kind is not EventKind.RESOLVED:
+                history_rows.unignore(connection, issue.id)
+                history_rows.record(
+                    connection,
+                    issue.id,
+                    EventKind.RESOLVED,
+                    issue.resolved_at or self.clock(),
+                    issue.occurrences,
+                    issue.resolution or "",
+                    after_seq=last.seq,
+                )
+
     def ignore(
         self, issue_id: int, *, until: datetime | None = None, more: int | None = None
     ) -> IgnoreRule:
@@ -304,6 +321,8 @@ class OnCallService:
             issue = issue_rows.to_issue(found)
             if issue.status is IssueStatus.RESOLVED or issue.id in rules:
                 continue
+            if found.rule == "error-spike":
+                continue  # a spike is a rate already: its growth is the spike rule's to report
             previous = history_rows.last_of_kind(connection, issue.id, EventKind.ESCALATING)
             if previous is not None and previous.at > issue.last_seen - rule.window * (
                 rule.baseline_windows + 1
