@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 from ops_monitor.api import (
     alert_deliveries,
     broadcast,
+    docs_assets,
     health,
     issue_detail,
     issues,
@@ -30,7 +31,7 @@ from ops_monitor.api import (
     metrics,
     scans,
 )
-from ops_monitor.api.auth import require_token
+from ops_monitor.api.auth import require_token, require_token_or_session
 from ops_monitor.api.broadcast_hub import Broadcaster
 from ops_monitor.api.deps import MonitorService
 from ops_monitor.api.errors import install_error_handlers
@@ -150,14 +151,27 @@ def create_app(
         app.include_router(router, dependencies=guarded)
     app.openapi = _openapi_without_422(app)  # type: ignore[method-assign]
 
-    @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
+    @app.get(
+        "/openapi.json", include_in_schema=False, dependencies=[Depends(require_token_or_session)]
+    )
     def openapi_document() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    # Guarded like every route but /healthz (ReDoc is not served at all). A browser cannot add
-    # the bearer header, so with a token set the page is for API clients and proxies that add it.
-    @app.get("/docs", include_in_schema=False, dependencies=guarded)
+    # Guarded like every route but /healthz: the bearer token, or a console session cookie
+    # (`GET /login`), since a browser cannot add the header. Every asset is served from here;
+    # ReDoc is not served at all.
+    docs_access = [Depends(require_token_or_session)]
+    app.include_router(docs_assets.router)
+
+    @app.get("/docs", include_in_schema=False, dependencies=docs_access)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="ops-monitor API")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="ops-monitor API",
+            swagger_js_url=docs_assets.url("swagger-ui-bundle.js"),
+            swagger_css_url=docs_assets.url("swagger-ui.css"),
+            swagger_favicon_url=docs_assets.url("favicon.png"),
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
     return app

@@ -11,6 +11,8 @@ import secrets
 from fastapi import WebSocketException, status
 from starlette.requests import HTTPConnection
 
+from ops_monitor.api.session import current_session
+
 
 class Unauthorized(Exception):
     """Missing or wrong bearer token; answered with 401 by the error handlers."""
@@ -39,3 +41,11 @@ def require_websocket_token(connection: HTTPConnection) -> None:
     presented = _presented_token(connection) or connection.query_params.get("token")
     if not _token_ok(connection.app.state.token, presented):
         raise WebSocketException(status.WS_1008_POLICY_VIOLATION, "a valid token is required")
+
+
+def require_token_or_session(connection: HTTPConnection) -> None:
+    """For pages a browser opens (`/docs`): the bearer token, or a console session cookie."""
+    if _token_ok(connection.app.state.token, _presented_token(connection)):
+        return
+    if current_session(connection) is None:
+        raise Unauthorized("a valid bearer token or a console session is required (GET /login)")

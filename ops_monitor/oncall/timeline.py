@@ -2,9 +2,8 @@
 
 An issue is *escalating* when its occurrences in the last window (ending at its last-seen time)
 reach `factor` times the mean of the `baseline_windows` windows before it, and at least
-`min_count`. An issue with no occurrences in the baseline is escalating only if it is older
-than the baseline (a long-quiet issue that suddenly fires), never in its first day: then it is
-new, and `issue.new` already said so.
+`min_count`, for an issue older than its baseline (a quiet issue that suddenly fires counts: a
+mean of zero), never in its first day: then it is new, and `issue.new` already said so.
 """
 
 from __future__ import annotations
@@ -70,8 +69,6 @@ def escalation(
     mean = sum(baseline) / len(baseline)
     if current < rule.min_count:
         return None
-    if mean == 0:
-        if first_seen > last_seen - rule.window * (rule.baseline_windows + 1):
-            return None  # young: nothing to escalate from
-        return Escalation(current, mean)
+    if first_seen > last_seen - rule.window * (rule.baseline_windows + 1):
+        return None  # younger than its baseline: still new, nothing to escalate from
     return Escalation(current, mean) if current >= rule.factor * mean else None

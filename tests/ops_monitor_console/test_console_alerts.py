@@ -148,7 +148,7 @@ def test_redirects_are_not_followed_only_configured_urls_are_called(tmp_path: Pa
 def test_an_issue_whose_rate_jumps_over_its_baseline_escalates(tmp_path: Path) -> None:
     hour = timedelta(hours=1)
     last_hour = NOW - hour
-    baseline = errors(48, start=last_hour - 24 * hour, step=hour / 2)  # 2 an hour for a day
+    baseline = errors(60, start=last_hour - 30 * hour, step=hour / 2)  # 2 an hour, 30 hours
     burst = errors(30, start=last_hour + timedelta(minutes=1), step=timedelta(seconds=60))
     with (
         receiver() as hook,
