@@ -14,14 +14,26 @@ from ops_monitor.api.errors import BadRequest, error_responses
 from ops_monitor.api.oncall_deps import get_oncall
 from ops_monitor.oncall.service import OnCallService
 from ops_monitor.views.log_page import LogPage
-from ops_monitor.views.log_query import DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT, LogQuery, QueryError
+from ops_monitor.views.log_query import (
+    CURSOR_PATTERN,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_TEXT,
+    SPAN_PATTERN,
+    LogQuery,
+    QueryError,
+)
 
 router = APIRouter(tags=["logs"])
 
 Text = Annotated[str | None, Query(max_length=MAX_TEXT)]
 When = Annotated[
     str | None,
-    Query(max_length=64, description="ISO 8601 time, or a span before now: 30s, 15m, 2h, 7d"),
+    Query(
+        max_length=64,
+        description="ISO 8601 time, or a span before now: 30s, 15m, 2h, 7d",
+        json_schema_extra={"anyOf": [{"format": "date-time"}, {"pattern": SPAN_PATTERN}]},
+    ),
 ]
 
 
@@ -34,7 +46,7 @@ async def search_logs(
     since: When = None,
     until: When = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=40, pattern=CURSOR_PATTERN)] = None,
 ) -> LogPage:
     """Stored records matching every filter given, newest first; follow `next_cursor` for older
     ones. A text search examines a bounded number of records per page (see `searched_to`)."""

@@ -25,10 +25,15 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def record(
-    i: int, *, source: str = "checkout", level: str = "info", message: str = ""
+    i: int,
+    *,
+    source: str = "checkout",
+    level: str = "info",
+    message: str = "",
+    now: datetime = NOW,
 ) -> dict[str, Any]:
     return {
-        "timestamp": (NOW - timedelta(minutes=100 - i)).isoformat(),
+        "timestamp": (now - timedelta(minutes=100 - i)).isoformat(),
         "source": source,
         "level": level,
         "message": message or f"GET /api/items/{i} 200",
@@ -61,16 +66,22 @@ def test_pages_walk_every_match_newest_first_exactly_once(db_url: str) -> None:
 
 
 def test_filters_combine_source_level_and_time_window(db_url: str) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)  # `since=15m` counts back from the real now
     with served_monitor(db_url) as monitor:
         monitor.push(
             [
-                record(i, level="error" if i % 2 else "info", source="api" if i % 3 else "cron")
+                record(
+                    i,
+                    level="error" if i % 2 else "info",
+                    source="api" if i % 3 else "cron",
+                    now=now,
+                )
                 for i in range(90)
             ]
         )
         window = {
-            "since": (NOW - timedelta(minutes=60)).isoformat(),
-            "until": (NOW - timedelta(minutes=30)).isoformat(),
+            "since": (now - timedelta(minutes=60)).isoformat(),
+            "until": (now - timedelta(minutes=30)).isoformat(),
         }
         body = get(monitor, source="api", level="ERROR", **window).json()
         recent = get(monitor, source="api,cron", since="15m").json()
