@@ -32,7 +32,12 @@ When = Annotated[
     Query(
         max_length=64,
         description="ISO 8601 time, or a span before now: 30s, 15m, 2h, 7d",
-        json_schema_extra={"anyOf": [{"format": "date-time"}, {"pattern": SPAN_PATTERN}]},
+        json_schema_extra={
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "pattern": SPAN_PATTERN},
+            ]
+        },
     ),
 ]
 

@@ -101,8 +101,6 @@ class LogQuery:
                 raise QueryError(f"{name}: at most {MAX_TEXT} characters")
         start = parse_when(since, moment, "since") if since else None
         end = parse_when(until, moment, "until") if until else None
-        if start is not None and end is not None and start > end:
-            raise QueryError("since: must not be after until")
         return cls(
             text=q or None,
             sources=_split(source),
