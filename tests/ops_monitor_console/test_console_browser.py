@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from ops_monitor.alerts.rules import parse_alerts
+
+from .receiver import receiver
 from .served import ServedMonitor, served_monitor
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -129,7 +132,14 @@ def test_on_call_console_in_a_real_browser(browser: Any, tmp_path: Path) -> None
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(browser, 20)
-    with served_monitor(f"sqlite:///{tmp_path / 'ops.db'}", token=TOKEN) as monitor:
+    with (
+        receiver() as hook,
+        served_monitor(
+            f"sqlite:///{tmp_path / 'ops.db'}",
+            token=TOKEN,
+            alerts=parse_alerts([{"url": hook.url, "kind": "slack"}], "alerts"),
+        ) as monitor,
+    ):
         seed(monitor)
         base = monitor.url
 
@@ -172,7 +182,7 @@ def test_on_call_console_in_a_real_browser(browser: Any, tmp_path: Path) -> None
         for page, ready in (
             ("/cron", "h1"),
             ("/logs?source=orchestrator&level=error", "#log-rows tr"),
-            ("/alerts", "h1"),
+            ("/alerts", "td a"),
             ("/docs", ".swagger-ui .info .title"),
         ):
             browser.get(base + page)
