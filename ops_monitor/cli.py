@@ -13,10 +13,12 @@ import click
 # (SQLAlchemy, FastAPI) cost seconds to import, which `ops-monitor templates` or `--help`
 # of one command should not pay.
 COMMANDS = {
+    "alerts": "ops_monitor.commands.alerts:alerts_group",
     "config": "ops_monitor.commands.config:config_command",
     "cron": "ops_monitor.commands.cron:cron",
     "ingest": "ops_monitor.commands.ingest:ingest_command",
-    "issues": "ops_monitor.commands.issues:issues_command",
+    "issues": "ops_monitor.commands.issue_show:issues_group",
+    "logs": "ops_monitor.commands.logs:logs_command",
     "resolve": "ops_monitor.commands.issues:resolve_command",
     "scan": "ops_monitor.commands.scan:scan_command",
     "scheduler": "ops_monitor.commands.scheduler:scheduler",

@@ -384,6 +384,17 @@ class Routes:
         )
 
     @staticmethod
+    def search_logs(**params: str | int) -> Call[dict[str, Any]]:
+        """`GET /api/ops/logs`: one page `{records, next_cursor, searched_to}`, newest first;
+        params as the route takes them (q, source, level, since, until, limit, cursor)."""
+        return Call("GET", "/api/ops/logs", dict, retryable=True, params=params)
+
+    @staticmethod
+    def issue_detail(issue_id: int) -> Call[dict[str, Any]]:
+        """`GET /api/ops/issues/{id}`: the issue with its history, timeline and latest records."""
+        return Call("GET", f"/api/ops/issues/{issue_id}", dict, retryable=True)
+
+    @staticmethod
     def cron_status() -> Call[list[CronSchedule]]:
         return Call("GET", "/api/ops/cron", _cron_schedules, retryable=True)
 
@@ -456,6 +467,8 @@ class _Client(Generic[_TransportT, _HttpT]):
     open_issues = _Route(Routes.open_issues)
     resolve_issue = _Route(Routes.resolve_issue)
     push_logs = _Route(Routes.push_logs)
+    search_logs = _Route(Routes.search_logs)
+    issue_detail = _Route(Routes.issue_detail)
     cron_status = _Route(Routes.cron_status)
     health = _Route(Routes.health)
 

@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 from sqlalchemy.engine import make_url
 
+from ops_monitor.alerts.rules import AlertConfigError, AlertRule, parse_alerts
+
 DEFAULT_SCHEDULES: dict[str, str] = {"full": "0 2 * * *", "incremental": "0 */4 * * *"}
 ENV_PREFIX = "OPS_MONITOR_"
 CONFIG_ENV = "OPS_MONITOR_CONFIG"
@@ -110,6 +112,7 @@ class Settings:
     spike_min_count: int = 20
     ingest_batch_size: int = 5000
     malformed_samples: int = 10
+    alerts: tuple[AlertRule, ...] = ()  # webhooks: see ops_monitor/alerts/rules.py
 
     @classmethod
     def load(
@@ -203,6 +206,11 @@ def _read_file(path: Path) -> Mapping[str, Any]:
 
 
 def _coerce(key: str, raw: Any, current: Settings, where: str) -> Any:
+    if key == "alerts":
+        try:
+            return parse_alerts(raw, where)
+        except AlertConfigError as error:
+            raise ConfigError(str(error)) from None
     expected = type(getattr(current, key))
     if key == "schedules":
         return _schedules(raw, where)

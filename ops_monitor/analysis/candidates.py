@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ops_monitor.analysis.templates import TemplateMiner
+from ops_monitor.analysis.titles import TitleShape
 from ops_monitor.models import IssueCategory, IssueSeverity
 
 ERROR_LEVELS = ("error", "critical", "fatal")
@@ -115,8 +116,16 @@ class _Group:
     last_seen_us: int = 0
     samples: list[str] = field(default_factory=list)
     levels: dict[str, int] = field(default_factory=dict)
+    shape: TitleShape | None = None  # the title's wording (analysis/titles.py)
 
-    def add(self, ts_us: int, level: str, line: str, severity: IssueSeverity) -> None:
+    def add(
+        self, ts_us: int, level: str, line: str, severity: IssueSeverity, message: str = ""
+    ) -> None:
+        if message:
+            if self.shape is None:
+                self.shape = TitleShape.of(message)
+            else:
+                self.shape.add(message)
         if self.occurrences == 0 or ts_us < self.first_seen_us:
             self.first_seen_us = ts_us
         if self.occurrences == 0 or ts_us > self.last_seen_us:
@@ -193,7 +202,7 @@ class CandidateCollector:
             group = self._group(
                 "error", IssueCategory.STABILITY, source, match.template_id, match.template
             )
-            group.add(ts_us, level, line, severity)
+            group.add(ts_us, level, line, severity, message)
         if is_slow and duration_ms is not None:
             slow = duration_ms > 5 * self.settings.slow_request_ms
             self._group(
@@ -202,7 +211,13 @@ class CandidateCollector:
                 source,
                 match.template_id,
                 match.template,
-            ).add(ts_us, level, line, IssueSeverity.HIGH if slow else IssueSeverity.MEDIUM)
+            ).add(
+                ts_us,
+                level,
+                line,
+                IssueSeverity.HIGH if slow else IssueSeverity.MEDIUM,
+                message,
+            )
 
     def _group(
         self, rule: str, category: IssueCategory, source: str, template_id: str, template: str
@@ -218,6 +233,7 @@ class CandidateCollector:
         """The groups as candidates, regrouped by each template's surviving id (templates can
         merge while a scan runs), ordered by fingerprint."""
         merged: dict[str, Candidate] = {}
+        shapes: dict[str, TitleShape] = {}
         texts = {match.template_id: match.template for match in self.miner.templates()}
         for group in self._groups.values():
             template_id, template = group.template_id, group.template
@@ -226,6 +242,11 @@ class CandidateCollector:
                 template = texts.get(template_id, template)
             print_id = fingerprint(group.rule, group.source, template_id)
             found = merged.get(print_id)
+            shape = shapes.get(print_id)
+            if shape is None and group.shape is not None:
+                shapes[print_id] = TitleShape(list(group.shape.tokens), group.shape.aligned)
+            elif shape is not None and group.shape is not None:
+                shape.merge(group.shape)
             if found is None:
                 merged[print_id] = Candidate(
                     fingerprint=print_id,
@@ -251,6 +272,11 @@ class CandidateCollector:
             levels = found.evidence["levels"]
             for level, count in group.levels.items():
                 levels[level] = levels.get(level, 0) + count
+        for print_id, shape in shapes.items():
+            candidate = merged[print_id]
+            candidate.title = _title(
+                candidate.rule, candidate.source, shape.text(candidate.template)
+            )
         return [merged[key] for key in sorted(merged)]
 
 

@@ -19,12 +19,25 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CollectorRegistry
 
-from ops_monitor.api import broadcast, health, issues, logs, metrics, scans
+from ops_monitor.api import (
+    alert_deliveries,
+    broadcast,
+    docs_assets,
+    health,
+    issue_detail,
+    issues,
+    logs,
+    logs_search,
+    metrics,
+    scans,
+)
+from ops_monitor.api.auth import require_token_or_session
 from ops_monitor.api.broadcast_hub import Broadcaster
 from ops_monitor.api.database_health import DatabaseHealth, DatabaseProbe, needs_database
 from ops_monitor.api.deps import MonitorService
 from ops_monitor.api.errors import error_response, install_error_handlers
-from ops_monitor.api.request_gate import BodyLimits, RequestGate
+from ops_monitor.api.oncall_deps import oncall_lifespan
+from ops_monitor.api.request_gate import BodyLimits, RequestGate, SelfGuardedPaths
 from ops_monitor.api.tickets import TicketBook
 from ops_monitor.config import Settings
 
@@ -125,7 +138,7 @@ def create_app(
         title="ops-monitor",
         version="1",
         description="Ingest logs, scan them for issues, and follow the results live.",
-        lifespan=_lifespan(settings, service is None, lifespans),
+        lifespan=_lifespan(settings, service is None, [oncall_lifespan(settings), *lifespans]),
         openapi_url=None,  # served below, behind the token like every route but /healthz
         docs_url=None,
         redoc_url=None,
@@ -142,33 +155,57 @@ def create_app(
     )
     app.state.repair_schema = lambda: _schema_repair(app.state.service)
     app.state.repair_lock = asyncio.Lock()
+    app.state.self_guarded = SelfGuardedPaths()
     install_error_handlers(app)
     # Outermost: the token and the body's size are checked before anything reads the body.
     app.add_middleware(
         RequestGate,
         token=lambda: app.state.token,
+        self_guarded=app.state.self_guarded,
         limits=BodyLimits(
             default=settings.max_body_bytes, by_path={logs.PUSH_PATH: settings.max_push_bytes}
         ),
         respond=error_response,
     )
 
-    # Every HTTP route but /healthz needs the token (RequestGate); the WebSocket checks its own.
+    # Every HTTP route but /healthz needs the token (RequestGate), except the pages that check a
+    # console session themselves (`self_guarded`); the WebSockets check their own.
     for router in (health.router, broadcast.router, metrics.router):
         app.include_router(router)
     database = [Depends(needs_database)]  # 503 at once while the database is known to be down
-    for router in (scans.router, issues.router, logs.router, *routers):
+    for router in (
+        scans.router,
+        issues.router,
+        issue_detail.router,
+        logs.router,
+        logs_search.router,
+        alert_deliveries.router,
+        *routers,
+    ):
         app.include_router(router, dependencies=database)
     app.openapi = _openapi_without_422(app)  # type: ignore[method-assign]
 
-    @app.get("/openapi.json", include_in_schema=False)
+    # The API document and its page: the bearer token, or a console session cookie (`GET
+    # /login`), since a browser cannot add the header. Every asset is served from here; ReDoc is
+    # not served at all.
+    docs_access = [Depends(require_token_or_session)]
+    app.include_router(docs_assets.router)
+    app.state.self_guarded.add_prefix(docs_assets.PREFIX)
+    app.state.self_guarded.add_exact("/docs", "/openapi.json")
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=docs_access)
     def openapi_document() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    # Guarded like every route but /healthz (ReDoc is not served at all). A browser cannot add
-    # the bearer header, so with a token set the page is for API clients and proxies that add it.
-    @app.get("/docs", include_in_schema=False)
+    @app.get("/docs", include_in_schema=False, dependencies=docs_access)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="ops-monitor API")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="ops-monitor API",
+            swagger_js_url=docs_assets.url("swagger-ui-bundle.js"),
+            swagger_css_url=docs_assets.url("swagger-ui.css"),
+            swagger_favicon_url=docs_assets.url("favicon.png"),
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
     return app

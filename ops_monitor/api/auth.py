@@ -12,8 +12,10 @@ import secrets
 
 from fastapi import WebSocketException, status
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
+from ops_monitor.api.session import current_session
 from ops_monitor.api.tickets import TicketBook
 
 UNAUTHORIZED_MESSAGE = "a valid bearer token is required (Authorization: Bearer <token>)"
@@ -51,3 +53,15 @@ def require_websocket_token(connection: HTTPConnection) -> None:
         if same_token(expected, presented):
             return
     raise WebSocketException(status.WS_1008_POLICY_VIOLATION, "a valid token or ticket is required")
+
+
+def require_token_or_session(connection: HTTPConnection) -> None:
+    """For pages a browser opens (`/docs`): the bearer token, or a console session cookie."""
+    if token_ok(connection.app.state.token, connection.headers):
+        return
+    if current_session(connection) is None:
+        raise HTTPException(
+            401,
+            "a valid bearer token or a console session is required (GET /login)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )

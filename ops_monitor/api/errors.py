@@ -200,7 +200,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "A scan is already running",
         413: "Request body too large",
         500: "The service failed",
-        503: "The database is unavailable; retry after `Retry-After` seconds",
+        503: "The database is unavailable (retry after `Retry-After` seconds), or the server runs "
+        "without the part this route needs",
     }
     return {
         status: {

@@ -10,8 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from ops_monitor.api.deps import MonitorService, get_service
 from ops_monitor.api.errors import error_responses
+from ops_monitor.api.oncall_deps import optional_oncall
 from ops_monitor.api.validation import StorableText
 from ops_monitor.models import Issue, IssueCategory, IssueSeverity, IssueStatus
+from ops_monitor.oncall.service import OnCallService
 
 router = APIRouter(tags=["issues"])
 
@@ -54,6 +56,10 @@ async def resolve_issue(
     issue_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     request: ResolveRequest,
     service: Annotated[MonitorService, Depends(get_service)],
+    history: Annotated[OnCallService | None, Depends(optional_oncall)],
 ) -> Issue:
     """Mark an issue resolved; if it recurs, the next scan reopens it as a regression."""
-    return await run_in_threadpool(service.resolve_issue, issue_id, request.resolution)
+    issue = await run_in_threadpool(service.resolve_issue, issue_id, request.resolution)
+    if history is not None:  # in the issue's history now, before a scan can regress it
+        await run_in_threadpool(history.record_resolution, issue)
+    return issue

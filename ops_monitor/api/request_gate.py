@@ -10,16 +10,41 @@ in: a declared `Content-Length` over the limit is refused at once, and a chunked
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ops_monitor.api.auth import UNAUTHORIZED_MESSAGE, token_ok
 
 OPEN_PATHS = frozenset({"/healthz"})
 """Paths that never need the token (a load balancer's probe)."""
+
+
+class SelfGuardedPaths:
+    """Paths whose routes check credentials of their own (a console session cookie, a
+    monitor's ping key), so the gate lets them through without the bearer token. The body limit
+    still applies to them."""
+
+    def __init__(self) -> None:
+        self._exact: set[str] = set()
+        self._patterns: list[re.Pattern[str]] = []
+
+    def add_exact(self, *paths: str) -> None:
+        self._exact.update(paths)
+
+    def add_prefix(self, prefix: str) -> None:
+        self._patterns.append(re.compile(re.escape(prefix.rstrip("/")) + "(?:/.*)?$"))
+
+    def add_routes(self, routes: Iterable[BaseRoute]) -> None:
+        """Every HTTP route of a router, by the same pattern the router matches it with."""
+        self._patterns.extend(route.path_regex for route in routes if isinstance(route, Route))
+
+    def __call__(self, path: str) -> bool:
+        return path in self._exact or any(pattern.match(path) for pattern in self._patterns)
 
 
 @dataclass(frozen=True)
@@ -47,9 +72,11 @@ class RequestGate:
         token: Callable[[], str | None],
         limits: BodyLimits,
         respond: ErrorResponder,
+        self_guarded: Callable[[str], bool] = lambda path: False,
     ) -> None:
         self.app = app
         self.token = token
+        self.self_guarded = self_guarded
         self.limits = limits
         self.respond = respond
 
@@ -58,10 +85,11 @@ class RequestGate:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if scope["path"] not in OPEN_PATHS and not token_ok(self.token(), headers):
+        path = scope["path"]
+        if not (path in OPEN_PATHS or token_ok(self.token(), headers) or self.self_guarded(path)):
             await self._refuse(scope, receive, send, 401, UNAUTHORIZED_MESSAGE)
             return
-        limit = self.limits.for_path(scope["path"])
+        limit = self.limits.for_path(path)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, 413, too_large(limit))

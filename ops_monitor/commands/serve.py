@@ -82,15 +82,18 @@ def build_app(
     `service` the app opens the database itself when it starts."""
     from ops_monitor.api import cron
     from ops_monitor.api.app import create_app
+    from ops_monitor.console.routes import install as install_console
     from ops_monitor.scheduling.runtime import scheduler_lifespan
 
-    return create_app(
+    app = create_app(
         settings,
         service,
         broadcaster=broadcaster,
         routers=[cron.router],
         lifespans=[scheduler_lifespan(settings)],
     )
+    install_console(app)  # the web console at /
+    return app
 
 
 def load_settings(
@@ -125,7 +128,8 @@ def load_settings(
     help="Environment variable holding the bearer token the routes require.",
 )
 def serve(db_url: str | None, host: str | None, port: int | None, token_env: str) -> None:
-    """Serve the ops routes (scan, issues, logs, broadcast, metrics, cron) and run the schedules.
+    """Serve the ops routes (scan, issues, logs, broadcast, metrics, cron) and the web console at
+    /, and run the schedules.
 
     Configuration comes from $OPS_MONITOR_CONFIG and OPS_MONITOR_* variables; options win.
     """

@@ -39,9 +39,30 @@ def _error_counts_index(connection: Connection) -> None:
     index.create(connection, checkfirst=True)
 
 
+LOG_SEARCH_INDEXES = ("operation_logs_source_level_ts", "operation_logs_source_ts")
+
+
+def _log_search_indexes(connection: Connection) -> None:
+    """Log search walks these backwards (newest first); new databases get them from `_initial`."""
+    for index in schema.operation_logs.indexes:
+        if index.name in LOG_SEARCH_INDEXES:
+            index.create(connection, checkfirst=True)
+
+
+CONSOLE_TABLES = ("ops_issue_events", "ops_issue_ignores", "ops_alert_deliveries")
+
+
+def _console_tables(connection: Connection) -> None:
+    """Issue history, ignore rules and alert deliveries; new databases get them from `_initial`."""
+    tables = [schema.metadata.tables[name] for name in CONSOLE_TABLES]
+    schema.metadata.create_all(connection, tables=tables, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "operation logs, ingest batches, scans, issues, cursors, state", _initial),
     Migration(2, "operation logs: covering index on level, ts, source", _error_counts_index),
+    Migration(3, "operation logs: indexes for log search by source and level", _log_search_indexes),
+    Migration(4, "issue history, issue ignore rules, alert deliveries", _console_tables),
 )
 LATEST = MIGRATIONS[-1].version
 

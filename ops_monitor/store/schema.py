@@ -62,6 +62,9 @@ operation_logs = Table(
     # Covering index for the error counts per window that spike detection reads over all stored
     # records: an incremental scan touches only error rows, never the table.
     Index("operation_logs_level_ts", "level", "ts", "source"),
+    # Log search (store/log_search.py): newest first within a source, or a source and a level.
+    Index("operation_logs_source_level_ts", "source", "level", "ts", "id"),
+    Index("operation_logs_source_ts", "source", "ts", "id"),
 )
 
 scans = Table(
@@ -133,4 +136,53 @@ state = Table(
     metadata,
     Column("name", String(100), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# ---------------------------------------------------------------- console and alerts
+# An issue's state history: one row per change (new, regressed, escalating, resolved, ignored,
+# reopened...). `seq` numbers an issue's events; the unique index makes recording an event
+# idempotent across processes (the second writer of the same step fails and skips).
+issue_events = Table(
+    "ops_issue_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("issue_id", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", When, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("occurrences", BigInteger, nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ops_issue_events_issue_seq", "issue_id", "seq", unique=True),
+    Index("ops_issue_events_at", "at"),
+)
+
+# Issues hidden until N more occurrences or a date (Sentry's "ignore until").
+issue_ignores = Table(
+    "ops_issue_ignores",
+    metadata,
+    Column("issue_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("created_at", When, nullable=False),
+    Column("until_at", When),
+    Column("until_occurrences", BigInteger),
+)
+
+# Every alert delivery, sent or not. `dedupe_key` is unique: an event is delivered to a
+# configured target once, whichever process noticed it first.
+alert_deliveries = Table(
+    "ops_alert_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("dedupe_key", String(300), nullable=False, unique=True),
+    Column("target", Text, nullable=False),  # the URL with any credentials masked
+    Column("kind", String(20), nullable=False),
+    Column("status", String(20), nullable=False),  # pending, delivered, failed, throttled
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("response_status", Integer),
+    Column("error", Text),
+    Column("payload", Text, nullable=False),
+    Index("ops_alert_deliveries_subject", "subject", "target", "id"),
 )
