@@ -201,11 +201,10 @@ class OpsMonitorService:
         cutoff_us = log_rows.to_micros(cutoff)
         unfiltered = filters == ScanFilters()
         with self.store.read() as connection:
-            after_id = 0 if full else scan_rows.get_cursor(connection, LOG_CURSOR)
-            after_batch = 0 if full else scan_rows.get_cursor(connection, BATCH_CURSOR)
-            up_to_id = log_rows.max_log_id(connection)
-            up_to_batch = log_rows.max_batch_id(connection)
-            span = log_rows.LogRange(after_id, up_to_id, cutoff_us, filters)
+            after_id = None if full else scan_rows.get_cursor(connection, LOG_CURSOR)
+            after_batch = None if full else scan_rows.get_cursor(connection, BATCH_CURSOR)
+            up_to_id, up_to_batch = log_rows.positions(connection)  # before reading any row
+            span = log_rows.LogRange.of(connection, after_id, up_to_id, cutoff_us, filters)
             processed, earliest, latest = log_rows.count_logs(connection, span)
             saved = scan_rows.get_state(connection, MINER_STATE)
             miner = TemplateMiner.from_json(saved) if saved else TemplateMiner()
@@ -259,7 +258,7 @@ class OpsMonitorService:
                 issues_reopened=filing.reopened,
                 malformed_lines=malformed,
                 malformed_samples=samples,
-                cursor_from=after_id,
+                cursor_from=after_id or 0,
                 cursor_to=up_to_id,
             )
             result = scan_rows.get(connection, scan_id)
