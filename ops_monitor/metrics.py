@@ -34,6 +34,17 @@ LOGS_INGESTED = Counter(
     ["origin"],
     registry=REGISTRY,
 )
+LOGS_EXPIRED = Counter(
+    "ops_monitor_logs_expired",
+    "Log records not stored because they were older than the retention window, by origin.",
+    ["origin"],
+    registry=REGISTRY,
+)
+PUSHES_REPLAYED = Counter(
+    "ops_monitor_pushes_replayed",
+    "Pushes answered from an earlier push with the same Idempotency-Key, not stored again.",
+    registry=REGISTRY,
+)
 LOGS_PROCESSED = Counter(
     "ops_monitor_logs_processed",
     "Log records read by scans, by scope.",
@@ -64,6 +75,8 @@ METRIC_NAMES: tuple[str, ...] = (
     "ops_monitor_scan_duration_seconds",
     "ops_monitor_scans_rejected_total",
     "ops_monitor_logs_ingested_total",
+    "ops_monitor_logs_expired_total",
+    "ops_monitor_pushes_replayed_total",
     "ops_monitor_logs_processed_total",
     "ops_monitor_malformed_lines_total",
     "ops_monitor_issues_filed_total",

@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 
 from ops_monitor.api.broadcast_hub import Broadcaster
 from ops_monitor.ingest.malformed import MalformedLines
+from ops_monitor.ingest.summary import IdempotencyKey, IngestSummary
 from ops_monitor.models import (
     Issue,
     IssueCategory,
@@ -53,6 +54,16 @@ class MonitorService(Protocol):
         origin: str = "push",
         malformed: MalformedLines | None = None,
     ) -> int: ...
+
+    def store_logs(
+        self,
+        records: Iterable[LogRecord],
+        *,
+        origin: str = "push",
+        malformed: MalformedLines | None = None,
+        batch_size: int | None = ...,
+        idempotency: IdempotencyKey | None = None,
+    ) -> IngestSummary: ...
 
 
 def get_service(connection: HTTPConnection) -> MonitorService:

@@ -164,15 +164,46 @@ def max_batch_id(connection: Connection) -> int:
     return int(connection.scalar(select(func.coalesce(func.max(ingest_batches.c.id), 0))) or 0)
 
 
+# In-flight transactions that write `operation_logs` or `ops_ingest_batches` in this database: a
+# writer locks the table (RowExclusiveLock) before its first insert gives it a transaction id,
+# and holds both locks until it ends. Only their transaction ids can still appear in the tables;
+# any other transaction of the cluster (another database, a long report) never holds a scan up.
+_WRITERS_IN_FLIGHT = text(
+    """
+    SELECT least(
+        pg_snapshot_xmax(CAST(:snapshot AS pg_snapshot))::text::bigint,
+        min(xip::text::bigint)
+    )
+    FROM pg_snapshot_xip(CAST(:snapshot AS pg_snapshot)) AS xip
+    WHERE xip::text::bigint % 4294967296 IN (
+        SELECT own.transactionid::text::bigint
+        FROM pg_locks AS own
+        JOIN pg_locks AS writing ON writing.pid = own.pid
+        WHERE own.locktype = 'transactionid' AND own.mode = 'ExclusiveLock' AND own.granted
+          AND writing.locktype = 'relation' AND writing.mode = 'RowExclusiveLock'
+          AND writing.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND writing.relation IN (
+              CAST('operation_logs' AS regclass), CAST('ops_ingest_batches' AS regclass)
+          )
+    )
+    """
+)
+
+
 def committed_horizon(connection: Connection) -> int | None:
-    """On PostgreSQL, the highest transaction id below every transaction still in flight: rows
-    written by transactions up to it are final (committed or rolled back), so a scan reading
-    up to it never passes a row that commits later. None on SQLite, whose single writer
-    commits rows in id order."""
+    """On PostgreSQL, the highest transaction id below every writer still in flight: rows
+    written by transactions up to it are final (committed or rolled back), so a scan reading up
+    to it never passes a row that commits later. None on SQLite, whose single writer commits
+    rows in id order.
+
+    The snapshot is taken first and the writers are looked up after it: a writer that locks a
+    table after the snapshot gets a transaction id above the snapshot's `xmax`, which the
+    horizon never exceeds."""
     if connection.dialect.name != "postgresql":
         return None
-    xmin = connection.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
-    return int(xmin) - 1
+    snapshot = connection.scalar(text("SELECT pg_current_snapshot()::text"))
+    first_unfinished = connection.scalar(_WRITERS_IN_FLIGHT, {"snapshot": snapshot})
+    return int(first_unfinished) - 1
 
 
 def positions(connection: Connection) -> tuple[int, int]:

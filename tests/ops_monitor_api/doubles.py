@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ops_monitor.ingest.malformed import MalformedLines
+from ops_monitor.ingest.summary import IdempotencyKey, IngestSummary
 from ops_monitor.models import (
     Issue,
     IssueCategory,
@@ -119,3 +120,20 @@ class RecordingService:
         self.ingested.extend(batch)
         self.calls.append(("ingest", (len(batch), origin, malformed.count if malformed else 0)))
         return len(batch)
+
+    def store_logs(
+        self,
+        records: Iterable[LogRecord],
+        *,
+        origin: str = "push",
+        malformed: MalformedLines | None = None,
+        batch_size: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> IngestSummary:
+        stored = self.ingest(records, origin=origin, malformed=malformed)
+        return IngestSummary(
+            stored=stored,
+            expired=0,
+            malformed=malformed.count if malformed else 0,
+            malformed_samples=list(malformed.samples) if malformed else [],
+        )
