@@ -50,6 +50,7 @@ from ops_monitor.store import issues as issue_rows
 from ops_monitor.store import logs as log_rows
 from ops_monitor.store import scans as scan_rows
 from ops_monitor.store.checkpoints import Checkpoint
+from ops_monitor.store.totals import StoreTotals, read_totals
 
 log = logging.getLogger(__name__)
 
@@ -329,6 +330,11 @@ class OpsMonitorService:
         with self.store.read() as connection:
             found = scan_rows.recent(connection, 1, scope=scope, trigger=trigger, status=status)
         return found[0] if found else None
+
+    def store_totals(self) -> StoreTotals:
+        """Records stored, open issues by severity and last scans, counted in the database."""
+        with self.store.read() as connection:
+            return read_totals(connection)
 
     # ------------------------------------------------------------------ issues
     def open_issues(

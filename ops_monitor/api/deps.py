@@ -20,6 +20,7 @@ from ops_monitor.models import (
     ScanResult,
     Scope,
 )
+from ops_monitor.store.totals import StoreTotals
 
 
 class MonitorService(Protocol):
@@ -46,6 +47,8 @@ class MonitorService(Protocol):
     ) -> list[Issue]: ...
 
     def resolve_issue(self, issue_id: int, resolution: str) -> Issue: ...
+
+    def store_totals(self) -> StoreTotals: ...
 
     def ingest(
         self,

@@ -21,6 +21,7 @@ from ops_monitor.models import (
     ScanResult,
     Scope,
 )
+from ops_monitor.store.totals import StoreTotals
 
 T0 = datetime(2026, 1, 1, 2, 0, tzinfo=UTC)
 
@@ -120,6 +121,9 @@ class RecordingService:
         self.ingested.extend(batch)
         self.calls.append(("ingest", (len(batch), origin, malformed.count if malformed else 0)))
         return len(batch)
+
+    def store_totals(self) -> StoreTotals:
+        return StoreTotals(len(self.ingested), {"critical": 0, "high": 0, "medium": 0, "low": 0})
 
     def store_logs(
         self,
