@@ -66,11 +66,11 @@ def test_a_rerun_after_kill_9_stores_every_record_exactly_once(
     env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     log = tmp_path / "big.jsonl"
-    with log.open("w") as out:
+    with log.open("w") as writer:
         for i in range(60_000):
-            out.write((tail_event(i) if i % 7 == 0 else line(i)) + "\n")
+            writer.write((tail_event(i) if i % 7 == 0 else line(i)) + "\n")
             if i % 1000 == 5:
-                out.write("{broken\n")
+                writer.write("{broken\n")
     expected = 60_000 + 2 * len(range(0, 60_000, 7))
     command = [sys.executable, "-m", "ops_monitor", "ingest", str(log), "--no-progress"]
     running = subprocess.Popen(
@@ -93,7 +93,7 @@ def test_a_rerun_after_kill_9_stores_every_record_exactly_once(
 
     assert main(["ingest", str(log), "--no-progress"]) == 0
 
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert f"resuming {log} at byte" in err
     total, distinct = query(
         env, "SELECT count(*), count(DISTINCT message || CAST(ts AS TEXT)) FROM operation_logs"
@@ -111,8 +111,8 @@ def test_restart_reads_the_file_again_and_a_grown_file_is_read_on(
     log = tmp_path / "app.jsonl"
     log.write_text("".join(line(i) + "\n" for i in range(10)))
     assert main(["ingest", str(log), "--no-progress"]) == 0
-    with log.open("a") as out:
-        out.write("".join(line(i) + "\n" for i in range(10, 15)) + "{broken\n")
+    with log.open("a") as writer:
+        writer.write("".join(line(i) + "\n" for i in range(10, 15)) + "{broken\n")
 
     assert main(["ingest", str(log), "--no-progress"]) == 0
     out, err = capsys.readouterr()
