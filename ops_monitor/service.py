@@ -153,10 +153,13 @@ class OpsMonitorService:
         re-raises whatever made the scan fail after recording it as failed.
 
         Full scans re-read the retention window (occurrences are recomputed, never added twice)
-        and drop records older than it; incremental scans read ids after the cursor. Both move
-        the cursor to the last id they read, on commit. A scan with filters analyses only the
-        matching records and leaves the cursor alone, so the records it skipped are not lost
-        to the next incremental scan (their occurrences may then be counted by both)."""
+        and drop records older than it; incremental scans read the records after the cursor.
+        Both move the cursor, on commit, to the last position they read: an id on SQLite, a
+        transaction id below every writer still in flight on PostgreSQL (`log_rows.positions`),
+        so a record committed after a scan is read by the next one, never skipped. A scan with
+        filters analyses only the matching records and leaves the cursor alone, so the records
+        it skipped are not lost to the next incremental scan (their occurrences may then be
+        counted by both)."""
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
         filters = filters or ScanFilters()
