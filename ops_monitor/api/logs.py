@@ -15,9 +15,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from ops_monitor.api.deps import MonitorService, get_service
-from ops_monitor.api.errors import BadRequest, PayloadTooLarge, error_responses
+from ops_monitor.api.errors import BadRequest, ErrorBody, PayloadTooLarge, error_responses
 from ops_monitor.api.log_batch import NotAnArray, parse_body
 from ops_monitor.ingest.summary import IdempotencyKey, IdempotencyKeyReused
 
@@ -68,8 +69,13 @@ _OPENAPI_BODY: dict[str, Any] = {
             "description": "Makes the push safe to retry: a push with a key seen before is not "
             "stored again and gets the first answer, with `replayed: true` and the header "
             f"`{REPLAYED_HEADER}: true`. 1-200 printable ASCII characters; a key reused for "
-            "a different body is a 400.",
-            "schema": {"type": "string", "maxLength": 200},
+            "a different body is a 409.",
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "pattern": "^[\\x21-\\x7e]+$",
+            },
         }
     ],
 }
@@ -97,7 +103,10 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     "/api/ops/logs",
     response_model=PushResult,
     openapi_extra=_OPENAPI_BODY,
-    responses=error_responses(400, 401, 413),
+    responses={
+        **error_responses(400, 401, 413),
+        409: {"model": ErrorBody, "description": "The Idempotency-Key was used for another body"},
+    },
 )
 async def push_logs(
     request: Request,
@@ -138,7 +147,7 @@ def _store(service: MonitorService, body: bytes, content_type: str, key: str | N
             idempotency=idempotency,
         )
     except IdempotencyKeyReused as error:
-        raise BadRequest(str(error)) from error
+        raise HTTPException(409, str(error)) from error
     return PushResult(
         accepted=summary.stored,
         malformed=summary.malformed,

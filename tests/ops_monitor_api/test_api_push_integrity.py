@@ -71,7 +71,7 @@ def test_concurrent_retries_of_one_key_store_the_batch_once(monitor: RunningMoni
     assert stored(monitor.db_url) == 500
 
 
-def test_a_key_reused_for_another_body_or_malformed_is_a_400_and_stores_nothing(
+def test_a_key_reused_for_another_body_is_a_409_a_malformed_one_a_400_both_store_nothing(
     monitor: RunningMonitor,
 ) -> None:
     assert post(monitor, records("payment", 3), key="k-1").status_code == 200
@@ -80,7 +80,7 @@ def test_a_key_reused_for_another_body_or_malformed_is_a_400_and_stores_nothing(
     spaced = post(monitor, records("refund", 3), key="has a space")
     too_long = post(monitor, records("refund", 3), key="k" * 201)
 
-    assert reused.status_code == 400
+    assert reused.status_code == 409
     assert "Idempotency-Key 'k-1' was used before for a different body" in reused.json()["error"]
     assert spaced.status_code == too_long.status_code == 400
     assert "Idempotency-Key" in spaced.json()["error"]
