@@ -1,12 +1,14 @@
-"""Records per second through `POST /api/ops/logs` into SQLite, pushed in batches.
+"""Records per second through `POST /api/ops/logs` into SQLite or PostgreSQL, pushed in batches.
 
-Starts `ops-monitor serve` as a subprocess on a fresh SQLite file, pushes NDJSON batches with
+Starts `ops-monitor serve` as a subprocess on a fresh SQLite file (or, with `--db postgresql`, a
+fresh schema of the PostgreSQL database at `--pg`, dropped afterwards), pushes NDJSON batches with
 `OpsMonitorClient` from a few producer threads (records prepared up front; each push encodes
 its batch, as an app would), and prints the rate, plus the server's CPU time per record, which
 is the figure to trust on a busy machine.
 Target: at least 20,000 records/s.
 
     python benchmarks/bench_push.py [--records 200000] [--batch 5000] [--producers 2]
+        [--db sqlite|postgresql] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
 
 from __future__ import annotations
@@ -18,17 +20,23 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psutil
 from figures import record
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from ops_monitor.client import MonitorUnavailable, OpsMonitorClient
 
 TARGET = 20_000
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SOURCES = ("checkout", "auth", "search", "billing")
 LEVELS = ("info", "info", "info", "warning", "error")
 
@@ -41,7 +49,7 @@ def free_port() -> int:
 
 
 def batch(start: int, size: int) -> list[dict[str, Any]]:
-    base = datetime(2026, 1, 1, tzinfo=UTC)
+    base = datetime.now(UTC) - timedelta(hours=1)  # inside any retention window
     return [
         {
             "timestamp": (base + timedelta(milliseconds=i)).isoformat(),
@@ -52,6 +60,25 @@ def batch(start: int, size: int) -> list[dict[str, Any]]:
         }
         for i in range(start, start + size)
     ]
+
+
+@contextmanager
+def database(kind: str, folder: Path, pg_url: str) -> Iterator[str]:
+    """A fresh, empty database of `kind`: a SQLite file, or a PostgreSQL schema dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'ops.db'}"
+        return
+    schema = f"bench_push_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def wait_until_up(client: OpsMonitorClient, server: subprocess.Popen[bytes]) -> None:
@@ -74,13 +101,17 @@ def main() -> int:
     parser.add_argument(
         "--producers", type=int, default=2, help="concurrent pushers (as several app instances)"
     )
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--pg", default=PG_URL, help="the PostgreSQL database for --db postgresql")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-push-") as folder:
-        database = f"sqlite:///{Path(folder) / 'ops.db'}"
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-push-") as folder,
+        database(args.db, Path(folder), args.pg) as url,
+    ):
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "ops_monitor", "serve", "--db", database, "--port", str(port)],
+            [sys.executable, "-m", "ops_monitor", "serve", "--db", url, "--port", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -103,15 +134,16 @@ def main() -> int:
 
     rate = accepted / elapsed
     print(
-        f"http push: {accepted} records in {len(batches)} batches of {args.batch} "
+        f"http push ({args.db}): {accepted} records in {len(batches)} batches of {args.batch} "
         f"from {args.producers} producers "
         f"in {elapsed:.2f} s = {rate:,.0f} records/s (target {TARGET:,}/s); "
         f"server CPU {cpu:.2f} s = {accepted / cpu:,.0f} records per server CPU-second; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     record(
-        "push",
+        "push" if args.db == "sqlite" else f"push_{args.db}",
         {
+            "database": args.db,
             "records": accepted,
             "expected": args.records,
             "batch": args.batch,

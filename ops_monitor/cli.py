@@ -35,7 +35,8 @@ Examples:
 \b
 Exit status:
   0  done
-  1  a scan failed, a schedule is late, or the monitor behind --url failed or is unreachable
+  1  a scan failed, a schedule is late, the monitor behind --url failed or is unreachable, or
+     every record of an ingested file was older than the retention window
   2  usage or configuration error, or a database that cannot be used (a bad URL, a missing
      directory, a server that is down, a file that is not a database, one in memory)
   3  internal error (a bug: rerun with --debug for the traceback)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from ops_monitor.ingest.malformed import MalformedLines
+from ops_monitor.ingest.summary import IdempotencyKey, IngestSummary
 from ops_monitor.models import (
     Issue,
     IssueCategory,
@@ -23,6 +24,7 @@ from ops_monitor.models import (
     Scope,
 )
 from ops_monitor.store import Store
+from ops_monitor.store.totals import StoreTotals
 
 
 class ScanReader(Protocol):
@@ -70,6 +72,18 @@ class MonitorService(ScanService, Protocol):
     ) -> list[Issue]: ...
 
     def resolve_issue(self, issue_id: int, resolution: str) -> Issue: ...
+
+    def store_totals(self) -> StoreTotals: ...
+
+    def store_logs(
+        self,
+        records: Iterable[LogRecord],
+        *,
+        origin: str = "push",
+        malformed: MalformedLines | None = None,
+        batch_size: int | None = ...,
+        idempotency: IdempotencyKey | None = None,
+    ) -> IngestSummary: ...
 
     def ingest(
         self,

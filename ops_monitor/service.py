@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -33,6 +34,7 @@ from ops_monitor.analysis.filing import plan_filing
 from ops_monitor.analysis.templates import TemplateMiner
 from ops_monitor.config import Settings
 from ops_monitor.ingest.malformed import MalformedLines
+from ops_monitor.ingest.summary import IdempotencyKey, IdempotencyKeyReused, IngestSummary
 from ops_monitor.models import (
     Issue,
     IssueCategory,
@@ -44,10 +46,12 @@ from ops_monitor.models import (
     ScanInProgressError,
     ScanResult,
 )
-from ops_monitor.store import ScanLockHeld, Store
+from ops_monitor.store import ScanLockHeld, Store, checkpoints, ingest_keys
 from ops_monitor.store import issues as issue_rows
 from ops_monitor.store import logs as log_rows
 from ops_monitor.store import scans as scan_rows
+from ops_monitor.store.checkpoints import Checkpoint
+from ops_monitor.store.totals import StoreTotals, read_totals
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +154,13 @@ class OpsMonitorService:
         re-raises whatever made the scan fail after recording it as failed.
 
         Full scans re-read the retention window (occurrences are recomputed, never added twice)
-        and drop records older than it; incremental scans read ids after the cursor. Both move
-        the cursor to the last id they read, on commit. A scan with filters analyses only the
-        matching records and leaves the cursor alone, so the records it skipped are not lost
-        to the next incremental scan (their occurrences may then be counted by both)."""
+        and drop records older than it; incremental scans read the records after the cursor.
+        Both move the cursor, on commit, to the last position they read: an id on SQLite, a
+        transaction id below every writer still in flight on PostgreSQL (`log_rows.positions`),
+        so a record committed after a scan is read by the next one, never skipped. A scan with
+        filters analyses only the matching records and leaves the cursor alone, so the records
+        it skipped are not lost to the next incremental scan (their occurrences may then be
+        counted by both)."""
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
         filters = filters or ScanFilters()
@@ -202,11 +209,10 @@ class OpsMonitorService:
         cutoff_us = log_rows.to_micros(cutoff)
         unfiltered = filters == ScanFilters()
         with self.store.read() as connection:
-            after_id = 0 if full else scan_rows.get_cursor(connection, LOG_CURSOR)
-            after_batch = 0 if full else scan_rows.get_cursor(connection, BATCH_CURSOR)
-            up_to_id = log_rows.max_log_id(connection)
-            up_to_batch = log_rows.max_batch_id(connection)
-            span = log_rows.LogRange(after_id, up_to_id, cutoff_us, filters)
+            after_id = None if full else scan_rows.get_cursor(connection, LOG_CURSOR)
+            after_batch = None if full else scan_rows.get_cursor(connection, BATCH_CURSOR)
+            up_to_id, up_to_batch = log_rows.positions(connection)  # before reading any row
+            span = log_rows.LogRange.of(connection, after_id, up_to_id, cutoff_us, filters)
             processed, earliest, latest = log_rows.count_logs(connection, span)
             saved = scan_rows.get_state(connection, MINER_STATE)
             miner = TemplateMiner.from_json(saved) if saved else TemplateMiner()
@@ -253,6 +259,7 @@ class OpsMonitorService:
                 scan_rows.set_cursor(connection, BATCH_CURSOR, up_to_batch)
             if full:
                 log_rows.purge_before(connection, cutoff_us)
+                ingest_keys.purge_before(connection, cutoff)
             scan_rows.finish(
                 connection,
                 scan_id,
@@ -264,7 +271,7 @@ class OpsMonitorService:
                 issues_reopened=filing.reopened,
                 malformed_lines=malformed,
                 malformed_samples=samples,
-                cursor_from=after_id,
+                cursor_from=after_id or 0,
                 cursor_to=up_to_id,
             )
             result = scan_rows.get(connection, scan_id)
@@ -332,6 +339,11 @@ class OpsMonitorService:
             found = scan_rows.recent(connection, 1, scope=scope, trigger=trigger, status=status)
         return found[0] if found else None
 
+    def store_totals(self) -> StoreTotals:
+        """Records stored, open issues by severity and last scans, counted in the database."""
+        with self.store.read() as connection:
+            return read_totals(connection)
+
     # ------------------------------------------------------------------ issues
     def open_issues(
         self,
@@ -383,21 +395,48 @@ class OpsMonitorService:
         batch_size: int = INGEST_BATCH,
         on_batch: Callable[[int], None] | None = None,
     ) -> int:
-        """Store records in batches (each batch one transaction, memory bounded by the batch);
-        return how many were stored. Malformed-line counts go into an ingest batch row that the
-        next scan reports.
+        """Store records (see `store_logs`); return how many were stored."""
+        summary = self.store_logs(
+            records, origin=origin, malformed=malformed, batch_size=batch_size, on_batch=on_batch
+        )
+        return summary.stored
+
+    def store_logs(
+        self,
+        records: Iterable[LogRecord],
+        *,
+        origin: str = "push",
+        malformed: MalformedLines | None = None,
+        batch_size: int | None = INGEST_BATCH,
+        on_batch: Callable[[int], None] | None = None,
+        checkpoint: Callable[[], Checkpoint] | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> IngestSummary:
+        """Store records in batches, each batch one transaction with an ingest batch row (its
+        malformed-line counts, which the next scan reports) and, for a file, the `checkpoint`
+        after its last record; memory is bounded by the batch. `batch_size` None stores
+        everything in one transaction: a push is stored whole or not at all.
+
+        With `idempotency`, the push is stored once: a key seen before answers with the summary
+        first given (`replayed`), and raises IdempotencyKeyReused for a different body.
 
         A record dated more than `max_future` after the service's clock, or before `earliest`,
         is refused as malformed: one such record would otherwise stretch every later scan's
         time range (and its spike windows) to the year 9999 or 1. So is a record whose
-        attributes cannot be written as JSON. Text is normalised on the way in (see
-        `store.logs.row_of`) so that no value can fail the insert of a whole batch."""
-        stored = 0
-        rows: list[log_rows.LogRow] = []
+        attributes cannot be written as JSON. A record older than the retention window is
+        counted as expired and not stored: the next full scan would purge it unseen. Text is
+        normalised on the way in (see `store.logs.row_of`) so that no value can fail the insert
+        of a whole batch."""
+        if idempotency is not None:
+            replay = self._replay(idempotency)
+            if replay is not None:
+                return replay
         bad = malformed if malformed is not None else MalformedLines()
+        run = _IngestRun(origin, bad)
+        rows: list[log_rows.LogRow] = []
         earliest_us = log_rows.to_micros(self.earliest)
         with self.store.transactions() as connection:
-            latest_us = self._latest_accepted_us()
+            latest_us, cutoff_us = self._ingest_bounds()
             row_of, append = log_rows.row_of, rows.append  # the hot loop of ingest
             for record in records:
                 try:
@@ -405,23 +444,35 @@ class OpsMonitorService:
                 except log_rows.UnstorableRecord as error:
                     bad.refuse(str(error), _describe(record))
                     continue
-                if not earliest_us <= row[0] <= latest_us:
-                    bad.refuse(self._out_of_bounds(row[0], earliest_us), _describe(record))
+                ts = row[0]
+                if not earliest_us <= ts <= latest_us:
+                    bad.refuse(self._out_of_bounds(ts, earliest_us), _describe(record))
+                    continue
+                if ts < cutoff_us:
+                    run.expired += 1
                     continue
                 append(row)
-                if len(rows) >= batch_size:
-                    stored += self._flush(connection, rows, on_batch)
-                    latest_us = self._latest_accepted_us()  # a long stream: the clock moves on
-            stored += self._flush(connection, rows, on_batch)
-            with connection.begin():
-                log_rows.record_batch(connection, origin, stored, bad.count, bad.samples)
-        metrics.LOGS_INGESTED.labels(origin).inc(stored)
-        if bad.count:
-            metrics.MALFORMED_LINES.labels(origin).inc(bad.count)
-        return stored
+                if batch_size is not None and len(rows) >= batch_size:
+                    self._commit(connection, run, rows, checkpoint, None, on_batch)
+                    latest_us, cutoff_us = self._ingest_bounds()  # the clock moves on
+            try:
+                self._commit(connection, run, rows, checkpoint, idempotency, on_batch, last=True)
+            except IntegrityError:
+                if idempotency is None:
+                    raise
+                # The same key committed by a concurrent push while this one was stored.
+                replay = self._replay(idempotency)
+                if replay is None:
+                    raise
+                return replay
+        if run.expired:
+            metrics.LOGS_EXPIRED.labels(origin).inc(run.expired)
+        return run.summary()
 
-    def _latest_accepted_us(self) -> int:
-        return log_rows.to_micros(self.clock() + self.max_future)
+    def _ingest_bounds(self) -> tuple[int, int]:
+        """The latest timestamp accepted, and the retention cutoff, by the clock now."""
+        now = self.clock()
+        return log_rows.to_micros(now + self.max_future), log_rows.to_micros(now - self.retention)
 
     def _out_of_bounds(self, ts_us: int, earliest_us: int) -> str:
         if ts_us < earliest_us:
@@ -429,23 +480,88 @@ class OpsMonitorService:
         ahead = _span(self.max_future)
         return f"timestamp: in the future, more than {ahead} ahead of the monitor's clock"
 
-    @staticmethod
-    def _flush(
+    def _replay(self, idempotency: IdempotencyKey) -> IngestSummary | None:
+        with self.store.read() as connection:
+            found = ingest_keys.find(connection, idempotency.key)
+        if found is None:
+            return None
+        if found.body_sha256 != idempotency.body_sha256:
+            raise IdempotencyKeyReused(idempotency.key)
+        metrics.PUSHES_REPLAYED.inc()
+        return IngestSummary.from_json(found.response, replayed=True)
+
+    def _commit(
+        self,
         connection: Connection,
+        run: _IngestRun,
         rows: list[log_rows.LogRow],
+        checkpoint: Callable[[], Checkpoint] | None,
+        idempotency: IdempotencyKey | None,
         on_batch: Callable[[int], None] | None,
-    ) -> int:
+        *,
+        last: bool = False,
+    ) -> None:
+        """One transaction: the rows, their ingest batch row, the file's checkpoint after them,
+        and (last) the push's idempotency key with its answer."""
         count = len(rows)
+        malformed, samples = run.malformed_delta()
+        with connection.begin():
+            # The log tables first: a scan on PostgreSQL tells in-flight writers by their lock
+            # on them, which must come before the transaction's id (see `committed_horizon`).
+            log_rows.insert_logs(connection, rows)
+            if count or malformed or last:
+                log_rows.record_batch(connection, run.origin, count, malformed, samples)
+            if idempotency is not None:  # a concurrent retry waits here, then replays
+                answer = run.summary(count).to_json()
+                ingest_keys.save(
+                    connection, idempotency.key, idempotency.body_sha256, answer, self.clock()
+                )
+            if checkpoint is not None:
+                checkpoints.save(connection, checkpoint())
+        run.committed(count)
+        rows.clear()
         if count:
-            with connection.begin():
-                log_rows.insert_logs(connection, rows)
-            rows.clear()
+            metrics.LOGS_INGESTED.labels(run.origin).inc(count)
             if on_batch is not None:
                 on_batch(count)
-        return count
+        if malformed:
+            metrics.MALFORMED_LINES.labels(run.origin).inc(malformed)
 
     def purge_expired(self) -> int:
         """Apply retention now (full scans also do it); returns how many records went."""
         cutoff_us = log_rows.to_micros(self.clock() - self.retention)
         with self.store.write() as connection:
+            ingest_keys.purge_before(connection, log_rows.from_micros(cutoff_us))
             return log_rows.purge_before(connection, cutoff_us)
+
+
+@dataclass
+class _IngestRun:
+    """The counts of one `store_logs` call, and what of its malformed lines is committed."""
+
+    origin: str
+    malformed: MalformedLines
+    stored: int = 0
+    expired: int = 0
+    _malformed_committed: int = 0
+    _samples_committed: int = 0
+
+    def malformed_delta(self) -> tuple[int, list[str]]:
+        """Malformed lines (and samples) counted since the last commit."""
+        return (
+            self.malformed.count - self._malformed_committed,
+            self.malformed.samples[self._samples_committed :],
+        )
+
+    def committed(self, count: int) -> None:
+        self.stored += count
+        self._malformed_committed = self.malformed.count
+        self._samples_committed = len(self.malformed.samples)
+
+    def summary(self, pending: int = 0) -> IngestSummary:
+        return IngestSummary(
+            stored=self.stored + pending,
+            expired=self.expired,
+            malformed=self.malformed.count,
+            malformed_samples=list(self.malformed.samples),
+        )

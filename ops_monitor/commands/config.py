@@ -64,12 +64,12 @@ def _websocket_paths(routes: Any) -> list[str]:
 
 def metric_names() -> list[str]:
     """Series names as exposed: the service's registry plus the scheduler's metrics."""
-    from ops_monitor.metrics import REGISTRY
+    from ops_monitor.metrics import REGISTRY, STORE_METRIC_NAMES
     from ops_monitor.scheduling.metrics import SchedulerMetrics
 
     scheduler = CollectorRegistry()
     SchedulerMetrics(scheduler)
-    names: set[str] = set()
+    names: set[str] = set(STORE_METRIC_NAMES)
     for registry in (REGISTRY, scheduler):
         for family in registry.collect():
             names.add(family.name + "_total" if family.type == "counter" else family.name)

@@ -1,16 +1,21 @@
 """`ops-monitor ingest`: stream a log file into the store in batches.
 
 Memory stays bounded by one batch whatever the file size; a progress bar shows on a terminal.
+Each batch is committed with the file's checkpoint, so a rerun after a kill (or after the file
+grew) reads on where the last committed batch ended: nothing lost, nothing stored twice.
+`--restart` reads the file from the start again.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO
 
 import click
 from rich.progress import (
@@ -25,9 +30,12 @@ from rich.progress import (
 from ops_monitor.commands.local import db_option, load_settings, open_service
 from ops_monitor.ingest.jsonl import read_jsonl
 from ops_monitor.ingest.malformed import MalformedLines
+from ops_monitor.ingest.resume import FilePosition, identify, same_file
 from ops_monitor.ingest.text import DEFAULT_FORMAT, PatternError, compile_format, read_text
 from ops_monitor.ingest.wrangler import read_wrangler
 from ops_monitor.models import LogRecord
+from ops_monitor.service import OpsMonitorService
+from ops_monitor.store import checkpoints
 
 EXAMPLES = """\b
 Examples:
@@ -37,19 +45,56 @@ Examples:
   ops-monitor ingest app.log --format text \\
       --pattern '^(?P<Timestamp>\\S+) \\[(?P<Level>\\w+)\\] (?P<Content>.*)$'
   cat app.jsonl | ops-monitor ingest - --source api-worker
+  ops-monitor ingest app.jsonl --restart    # read it all again, not from the last run's end
 """
 PROGRESS_EVERY = 5000
 
 
-def _counting(handle: IO[str], progress: Progress, task: TaskID) -> Iterator[str]:
-    """The lines of `handle`, advancing the progress bar by bytes read every few thousand."""
+def _counting(
+    lines: Iterable[str], progress: Progress, task: TaskID, position: FilePosition | None
+) -> Iterator[str]:
+    """`lines`, advancing the progress bar every few thousand (by bytes read, for a file)."""
     consumed = 0
-    for count, line in enumerate(handle, start=1):
+    for count, line in enumerate(lines, start=1):
         consumed += len(line)
         if count % PROGRESS_EVERY == 0:
-            progress.update(task, completed=consumed)
+            progress.update(task, completed=position.offset if position else consumed)
         yield line
-    progress.update(task, completed=consumed)
+    progress.update(task, completed=position.offset if position else consumed)
+
+
+def _open_file(
+    file: Path, service: OpsMonitorService, restart: bool, malformed: MalformedLines
+) -> tuple[BinaryIO, FilePosition]:
+    """The file, positioned where the last run's committed batches ended (unless `restart`, or
+    the file at this path is not the one that run read)."""
+    try:
+        handle = file.open("rb")
+    except OSError as error:
+        raise click.UsageError(f"{file}: cannot read: {error.strerror}") from error
+    path = str(file.resolve())
+    identity = identify(handle)
+    head = handle.read(identity.head_bytes)
+    size = os.fstat(handle.fileno()).st_size
+    with service.store.read() as connection:
+        saved = checkpoints.load(connection, path)
+    start = None
+    if saved is not None and not restart:
+        if same_file(saved.identity, identity, head, size, saved.offset):
+            start = saved
+            if saved.offset:
+                click.echo(
+                    f"resuming {file} at byte {saved.offset} (line {saved.line}), where the last "
+                    "run's stored records end; --restart reads it from the start",
+                    err=True,
+                )
+        else:
+            click.echo(
+                f"{file} is not the file the last run read (replaced, rotated or rewritten): "
+                "reading it from the start",
+                err=True,
+            )
+    return handle, FilePosition(handle, path, identity, malformed, start)
 
 
 @click.command("ingest", epilog=EXAMPLES)
@@ -81,6 +126,11 @@ def _counting(handle: IO[str], progress: Progress, task: TaskID) -> Iterator[str
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
 )
+@click.option(
+    "--restart",
+    is_flag=True,
+    help="Read FILE from the start, not from where the last run's stored records end.",
+)
 @db_option
 def ingest_command(
     file: Path,
@@ -89,8 +139,9 @@ def ingest_command(
     default_source: str,
     batch_size: int | None,
     progress: bool | None,
+    restart: bool,
     db_url: str | None,
-) -> None:
+) -> int:
     """Read log records from FILE (or - for stdin) into the monitor's database."""
     settings = load_settings(db_url)
     if pattern is not None and fmt != "text":
@@ -102,17 +153,6 @@ def ingest_command(
     malformed = MalformedLines(keep=settings.malformed_samples)
     show = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
-    handle: IO[str]
-    if str(file) == "-":
-        # Like a file: only `\n` and `\r\n` end a line, and bad bytes never stop the reading.
-        handle = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="")
-        size = None
-    else:
-        try:
-            handle = file.open(encoding="utf-8", errors="replace", newline="")
-        except OSError as error:
-            raise click.UsageError(f"{file}: cannot read: {error.strerror}") from error
-        size = file.stat().st_size
     bar = Progress(
         TextColumn("[bold]ingest"),
         BarColumn(),
@@ -121,9 +161,25 @@ def ingest_command(
         disable=not show,
         transient=True,
     )
-    with handle, bar, open_service(settings) as service:
-        task = bar.add_task("ingest", total=size)
-        lines: Iterable[str] = _counting(handle, bar, task) if show else handle
+    with ExitStack() as stack:
+        service = stack.enter_context(open_service(settings))
+        position: FilePosition | None = None
+        lines: Iterable[str]
+        if str(file) == "-":
+            # Like a file: only `\n` and `\r\n` end a line, and bad bytes never stop the reading.
+            lines = io.TextIOWrapper(
+                sys.stdin.buffer, encoding="utf-8", errors="replace", newline=""
+            )
+            size = None
+        else:
+            handle, position = _open_file(file, service, restart, malformed)
+            stack.enter_context(handle)
+            lines = position.lines()
+            size = os.fstat(handle.fileno()).st_size
+        stack.enter_context(bar)
+        task = bar.add_task("ingest", total=size, completed=position.offset if position else 0)
+        if show:
+            lines = _counting(lines, bar, task, position)
         records: Iterable[LogRecord]
         if fmt == "jsonl":
             records = read_jsonl(lines, malformed, default_source=default_source)
@@ -132,17 +188,28 @@ def ingest_command(
         else:
             assert compiled is not None  # noqa: S101 - compiled above for text
             records = read_text(lines, malformed, pattern=compiled, default_source=default_source)
-        stored = service.ingest(
-            records,
+        summary = service.store_logs(
+            records if position is None else position.records(records),
             origin=f"file:{fmt}",
             malformed=malformed,
             batch_size=batch_size or settings.ingest_batch_size,
+            checkpoint=None if position is None else position.checkpoint,
         )
     elapsed = time.perf_counter() - started
+    stored = summary.stored
     rate = stored / elapsed if elapsed > 0 else 0.0
     click.echo(
         f"ingested {stored} records from {file} in {elapsed:.2f} s ({rate:,.0f}/s); "
-        f"{malformed.count} malformed lines"
+        f"{malformed.count} malformed lines; {summary.expired} expired "
+        f"(older than the {settings.retention_days}-day retention, not stored)"
     )
     for sample in malformed.samples:
         click.echo(f"  malformed: {sample}", err=True)
+    if summary.expired and not stored:
+        click.echo(
+            f"ops-monitor: every record of {file} is older than the {settings.retention_days}-day "
+            "retention window; nothing was stored (OPS_MONITOR_RETENTION_DAYS sets the window)",
+            err=True,
+        )
+        return 1
+    return 0

@@ -40,12 +40,13 @@ class MalformedLines:
     count: int = 0
     samples: list[str] = field(default_factory=list)
     line: int = 0
+    line_base: int = 0  # lines before the first one read (a file ingest resumed part-way)
     _refused_line: int = field(default=-1, init=False, repr=False)
 
     def add(self, line_no: int, reason: str, text: str) -> None:
         self.count += 1
         if len(self.samples) < self.keep:
-            where = f"line {line_no}" if line_no else "record"
+            where = f"line {line_no + self.line_base}" if line_no else "record"
             self.samples.append(printable(f"{where}: {reason}: {text.strip()[:SAMPLE_CHARS]}"))
 
     def refuse(self, reason: str, text: str) -> None:

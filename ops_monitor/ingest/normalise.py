@@ -92,7 +92,7 @@ def timestamp_of(raw: Any) -> datetime:
         else:
             if moment.tzinfo is UTC:
                 return moment
-            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            return as_utc(moment, raw)
     if isinstance(raw, bool) or raw is None:
         raise BadRecord("timestamp: missing or not a date")
     try:
@@ -105,7 +105,18 @@ def timestamp_of(raw: Any) -> datetime:
         moment = datetime.fromisoformat(text)
     except (ValueError, OverflowError, OSError) as error:
         raise BadRecord(f"timestamp: not a date: {raw!r}") from error
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return as_utc(moment, raw)
+
+
+def as_utc(moment: datetime, raw: Any) -> datetime:
+    """`moment` in UTC (naive means UTC). A date at the edge of the calendar with an offset
+    (`9999-12-31T23:59:59-14:00`) has no UTC equivalent: that is a bad record, not a crash."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise BadRecord(f"timestamp: out of range in UTC: {raw!r}") from None
 
 
 def _first(item: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any]:

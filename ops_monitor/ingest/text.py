@@ -19,7 +19,13 @@ from datetime import UTC, datetime, timedelta
 from ops_monitor.analysis.headers import starts_dated
 from ops_monitor.ingest.lines import logical_lines
 from ops_monitor.ingest.malformed import MalformedLines
-from ops_monitor.ingest.normalise import BadRecord, level_of, timestamp_of, trusted_record
+from ops_monitor.ingest.normalise import (
+    BadRecord,
+    as_utc,
+    level_of,
+    timestamp_of,
+    trusted_record,
+)
 from ops_monitor.models import LogRecord
 
 DEFAULT_FORMAT = "<Date> <Time> <Level> <Content>"
@@ -80,7 +86,7 @@ def _parse_time(text: str, now: datetime) -> datetime:
             moment = moment.replace(year=now.year)
             if moment > now.replace(tzinfo=None) + _SYSLOG_SKEW:  # "Dec 31" read on 1 January
                 moment = moment.replace(year=now.year - 1)
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return as_utc(moment, text)
     raise BadRecord(f"timestamp: not a date: {text!r}")
 
 

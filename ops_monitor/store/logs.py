@@ -10,7 +10,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+)
 
 from ops_monitor.models import LogRecord, ScanFilters
 from ops_monitor.store.schema import ingest_batches, operation_logs
@@ -153,18 +164,89 @@ def max_batch_id(connection: Connection) -> int:
     return int(connection.scalar(select(func.coalesce(func.max(ingest_batches.c.id), 0))) or 0)
 
 
+# In-flight transactions that write `operation_logs` or `ops_ingest_batches` in this database: a
+# writer locks the table (RowExclusiveLock) before its first insert gives it a transaction id,
+# and holds both locks until it ends. Only their transaction ids can still appear in the tables;
+# any other transaction of the cluster (another database, a long report) never holds a scan up.
+_WRITERS_IN_FLIGHT = text(
+    """
+    SELECT least(
+        pg_snapshot_xmax(CAST(:snapshot AS pg_snapshot))::text::bigint,
+        min(xip::text::bigint)
+    )
+    FROM pg_snapshot_xip(CAST(:snapshot AS pg_snapshot)) AS xip
+    WHERE xip::text::bigint % 4294967296 IN (
+        SELECT own.transactionid::text::bigint
+        FROM pg_locks AS own
+        JOIN pg_locks AS writing ON writing.pid = own.pid
+        WHERE own.locktype = 'transactionid' AND own.mode = 'ExclusiveLock' AND own.granted
+          AND writing.locktype = 'relation' AND writing.mode = 'RowExclusiveLock'
+          AND writing.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND writing.relation IN (
+              CAST('operation_logs' AS regclass), CAST('ops_ingest_batches' AS regclass)
+          )
+    )
+    """
+)
+
+
+def committed_horizon(connection: Connection) -> int | None:
+    """On PostgreSQL, the highest transaction id below every writer still in flight: rows
+    written by transactions up to it are final (committed or rolled back), so a scan reading up
+    to it never passes a row that commits later. None on SQLite, whose single writer commits
+    rows in id order.
+
+    The snapshot is taken first and the writers are looked up after it: a writer that locks a
+    table after the snapshot gets a transaction id above the snapshot's `xmax`, which the
+    horizon never exceeds."""
+    if connection.dialect.name != "postgresql":
+        return None
+    snapshot = connection.scalar(text("SELECT pg_current_snapshot()::text"))
+    first_unfinished = connection.scalar(_WRITERS_IN_FLIGHT, {"snapshot": snapshot})
+    return int(first_unfinished) - 1
+
+
+def positions(connection: Connection) -> tuple[int, int]:
+    """How far a scan may read `operation_logs` and `ops_ingest_batches` now: transaction ids on
+    PostgreSQL (`committed_horizon`), the highest ids on SQLite. Read before the rows."""
+    horizon = committed_horizon(connection)
+    if horizon is not None:
+        return horizon, horizon
+    return max_log_id(connection), max_batch_id(connection)
+
+
+def _position(table: Table, connection: Connection) -> Column[int]:
+    return table.c.txid if connection.dialect.name == "postgresql" else table.c.id
+
+
 @dataclass(frozen=True)
 class LogRange:
-    """The records one scan reads: ids in (after_id, up_to_id], not older than `since_us`."""
+    """The records one scan reads: positions in (after, up_to] (ids on SQLite, transaction ids
+    on PostgreSQL: see `positions`), not older than `since_us`; `after` None reads from the
+    first record."""
 
-    after_id: int
-    up_to_id: int
+    after: int | None
+    up_to: int
     since_us: int | None
     filters: ScanFilters
+    position: Column[int] = operation_logs.c.id
+
+    @classmethod
+    def of(
+        cls,
+        connection: Connection,
+        after: int | None,
+        up_to: int,
+        since_us: int | None,
+        filters: ScanFilters,
+    ) -> LogRange:
+        return cls(after, up_to, since_us, filters, _position(operation_logs, connection))
 
     def conditions(self) -> list[ColumnElement[bool]]:
         c = operation_logs.c
-        where: list[ColumnElement[bool]] = [c.id > self.after_id, c.id <= self.up_to_id]
+        where: list[ColumnElement[bool]] = [self.position <= self.up_to]
+        if self.after is not None:
+            where.append(self.position > self.after)
         if self.since_us is not None:
             where.append(c.ts >= self.since_us)
         if self.filters.since is not None:
@@ -259,10 +341,19 @@ def sources_with_records(
 
 
 def malformed_since(
-    connection: Connection, after_batch: int, up_to_batch: int, since: datetime | None, keep: int
+    connection: Connection,
+    after_batch: int | None,
+    up_to_batch: int,
+    since: datetime | None,
+    keep: int,
 ) -> tuple[int, list[str]]:
+    """Malformed lines of the ingest batches in (after_batch, up_to_batch], positions as in
+    `LogRange`."""
     b = ingest_batches.c
-    where: list[ColumnElement[bool]] = [b.id > after_batch, b.id <= up_to_batch, b.malformed > 0]
+    position = _position(ingest_batches, connection)
+    where: list[ColumnElement[bool]] = [position <= up_to_batch, b.malformed > 0]
+    if after_batch is not None:
+        where.append(position > after_batch)
     if since is not None:
         where.append(b.received_at >= since)
     total = 0

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, inspect, select, text
 
 from ops_monitor.store import schema
 
@@ -58,11 +58,52 @@ def _console_tables(connection: Connection) -> None:
     schema.metadata.create_all(connection, tables=tables, checkfirst=True)
 
 
+# The cursors scans keep (see `ops_monitor.service`) for the two tables a scan reads by position.
+_CURSORS = {"operation_logs": "scan.operation_logs", "ops_ingest_batches": "scan.ingest_batches"}
+_CURRENT_TXID = "(pg_current_xact_id()::text::bigint)"
+
+
+def _commit_order(connection: Connection) -> None:
+    """Idempotency keys, file checkpoints, and a commit-ordered scan cursor on PostgreSQL.
+
+    Each row records its writing transaction (`txid`), and PostgreSQL cursors move from ids to
+    transaction ids: rows a scan already read keep txid 0 (below any cursor), rows it has not
+    read yet get this transaction's id, and the cursor is set just below it, so the next scan
+    reads exactly the rows it would have read by id, and every later one in commit order."""
+    for table in (schema.ingest_keys, schema.ingest_checkpoints):
+        table.create(connection, checkfirst=True)
+    existing = inspect(connection)
+    for name in _CURSORS:
+        if "txid" not in {column["name"] for column in existing.get_columns(name)}:
+            connection.execute(
+                text(f"ALTER TABLE {name} ADD COLUMN txid BIGINT NOT NULL DEFAULT 0")
+            )
+    if connection.dialect.name != "postgresql":
+        return  # one writer at a time: ids are in commit order
+    cursors = schema.cursors
+    for name, cursor in _CURSORS.items():
+        connection.execute(
+            text(f"ALTER TABLE {name} ALTER COLUMN txid SET DEFAULT {_CURRENT_TXID}")
+        )
+        connection.execute(text(f"CREATE INDEX IF NOT EXISTS {name}_txid ON {name} (txid)"))
+        position = connection.scalar(select(cursors.c.position).where(cursors.c.name == cursor))
+        connection.execute(
+            text(f"UPDATE {name} SET txid = {_CURRENT_TXID} WHERE id > :read"),  # noqa: S608
+            {"read": position or 0},
+        )
+        connection.execute(
+            cursors.update()
+            .where(cursors.c.name == cursor)
+            .values(position=text(f"{_CURRENT_TXID} - 1"), updated_at=datetime.now(UTC))
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "operation logs, ingest batches, scans, issues, cursors, state", _initial),
     Migration(2, "operation logs: covering index on level, ts, source", _error_counts_index),
     Migration(3, "operation logs: indexes for log search by source and level", _log_search_indexes),
     Migration(4, "issue history, issue ignore rules, alert deliveries", _console_tables),
+    Migration(5, "idempotency keys, ingest checkpoints, commit-ordered cursor", _commit_order),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -3,6 +3,12 @@
 Log timestamps are integer microseconds since the epoch: they sort and compare as numbers on both
 databases, cost nothing to convert on the hot ingest and scan paths, and never lose a time zone.
 Scan and issue times are ordinary timezone-aware columns, because people read them.
+
+`txid` on `operation_logs` and `ops_ingest_batches` is the PostgreSQL transaction that wrote the
+row (migration 3 sets its default to `pg_current_xact_id()`): ids are handed out before commit,
+so with concurrent writers a lower id can commit after a higher one, and only the transaction
+tells a scan which rows are final. SQLite has one writer at a time, commits in id order, and
+leaves the column at 0.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ ingest_batches = Table(
     Column("accepted", Integer, nullable=False),
     Column("malformed", Integer, nullable=False),
     Column("samples", Text, nullable=False),  # JSON list of "line N: reason: text"
+    Column("txid", BigInteger, nullable=False, server_default=text("0")),
 )
 
 operation_logs = Table(
@@ -58,6 +65,7 @@ operation_logs = Table(
     Column("outcome", String(40)),  # lifted from attributes: performance rules filter on them
     Column("duration_ms", Float),
     Column("attributes", Text),  # JSON object, or NULL when empty
+    Column("txid", BigInteger, nullable=False, server_default=text("0")),
     Index("operation_logs_ts", "ts"),
     # Covering index for the error counts per window that spike detection reads over all stored
     # records: an incremental scan touches only error rows, never the table.
@@ -185,4 +193,29 @@ alert_deliveries = Table(
     Column("error", Text),
     Column("payload", Text, nullable=False),
     Index("ops_alert_deliveries_subject", "subject", "target", "id"),
+)
+
+# A push sent with an `Idempotency-Key`: its answer, kept so that a retry is answered the same
+# without storing the batch twice; `body_sha256` tells a retry from a different batch.
+ingest_keys = Table(
+    "ops_ingest_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("received_at", When, nullable=False),
+    Column("body_sha256", String(64), nullable=False),
+    Column("response", Text, nullable=False),  # JSON: the push's summary
+)
+
+# How far `ops-monitor ingest` got in a file, written in the transaction of each batch it stored:
+# the file (by device, inode and a hash of its first bytes) and where to read on.
+ingest_checkpoints = Table(
+    "ops_ingest_checkpoints",
+    metadata,
+    Column("path_sha256", String(64), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("identity", Text, nullable=False),  # JSON: device, inode, head_bytes, head_sha256
+    Column("offset", BigInteger, nullable=False),  # a line start: read on from here
+    Column("line", BigInteger, nullable=False),  # the number of the line at `offset`
+    Column("skip", Integer, nullable=False),  # records of that line already stored
+    Column("updated_at", When, nullable=False),
 )

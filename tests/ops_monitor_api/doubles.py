@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ops_monitor.ingest.malformed import MalformedLines
+from ops_monitor.ingest.summary import IdempotencyKey, IngestSummary
 from ops_monitor.models import (
     Issue,
     IssueCategory,
@@ -24,6 +25,7 @@ from ops_monitor.models import (
     ScanStatus,
     Scope,
 )
+from ops_monitor.store.totals import StoreTotals
 
 T0 = datetime(2026, 1, 1, 2, 0, tzinfo=UTC)
 
@@ -137,3 +139,23 @@ class RecordingService:
         self.ingested.extend(batch)
         self.calls.append(("ingest", (len(batch), origin, malformed.count if malformed else 0)))
         return len(batch)
+
+    def store_totals(self) -> StoreTotals:
+        return StoreTotals(len(self.ingested), {"critical": 0, "high": 0, "medium": 0, "low": 0})
+
+    def store_logs(
+        self,
+        records: Iterable[LogRecord],
+        *,
+        origin: str = "push",
+        malformed: MalformedLines | None = None,
+        batch_size: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> IngestSummary:
+        stored = self.ingest(records, origin=origin, malformed=malformed)
+        return IngestSummary(
+            stored=stored,
+            expired=0,
+            malformed=malformed.count if malformed else 0,
+            malformed_samples=list(malformed.samples) if malformed else [],
+        )

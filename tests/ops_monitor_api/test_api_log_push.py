@@ -30,7 +30,13 @@ def ndjson(*lines: object) -> bytes:
 def test_a_json_array_is_stored(routes: RouteHarness) -> None:
     response = routes.client.post("/api/ops/logs", json=[GOOD, GOOD | {"level": "info"}])
 
-    assert response.json() == {"accepted": 2, "malformed": 0, "malformed_samples": []}
+    assert response.json() == {
+        "accepted": 2,
+        "malformed": 0,
+        "malformed_samples": [],
+        "expired": 0,
+        "replayed": False,
+    }
     first = routes.service.ingested[0]
     assert (first.source, first.level, first.attributes) == ("checkout", "error", {"route": "/pay"})
     assert first.timestamp == datetime(2026, 1, 1, 2, tzinfo=UTC)

@@ -267,7 +267,10 @@ def test_launch_starts_a_real_monitor_feeds_it_and_scans(tmp_path: Path) -> None
     logs = tmp_path / "logs" / "apps.jsonl"
     logs.parent.mkdir()
     logs.write_text("\n".join(json.dumps(line) for line in lines) + "\nnot json\n")
-    launch = {"logs": [{"path": "logs/apps.jsonl", "format": "jsonl"}]}
+    launch = {
+        "logs": [{"path": "logs/apps.jsonl", "format": "jsonl"}],
+        "settings": {"retention_days": 36500},  # NOW is in the past: keep its records
+    }
     spec = MonitorGate.model_validate(
         {"kind": "monitor", "launch": launch, "allow_open_critical": True, "check_crons": False}
     )
