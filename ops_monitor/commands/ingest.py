@@ -22,6 +22,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from ops_monitor.commands.binary_input import BinaryLog, refuse_binary_file
 from ops_monitor.commands.local import db_option, load_settings, open_service
 from ops_monitor.ingest.jsonl import read_jsonl
 from ops_monitor.ingest.malformed import MalformedLines
@@ -99,6 +100,7 @@ def ingest_command(
         compiled = compile_format(pattern or DEFAULT_FORMAT) if fmt == "text" else None
     except PatternError as error:
         raise click.UsageError(str(error)) from error
+    refuse_binary_file(file, BinaryLog)  # a binary file holds no valid record: exit 1
     malformed = MalformedLines(keep=settings.malformed_samples)
     show = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from importlib.metadata import version
 
 import pytest
 
 from readiness import cli as readiness_cli
 
 COMMANDS = [["readiness"], ["ops-monitor"], ["readiness", "check"]]
+# Every command and subcommand of both programs answers --version, whichever module defines it.
+SUBCOMMANDS = [
+    ["readiness", *name.split()]
+    for name in (
+        "report", "plan", "plan import", "plan init", "gate", "gate coverage", "runbooks",
+        "tools", "tools install",
+    )
+] + [
+    ["ops-monitor", *name.split()]
+    for name in (
+        "serve", "ingest", "scan", "issues", "resolve", "templates", "cron", "cron status",
+        "scheduler", "config",
+    )
+]  # fmt: skip
 MODULES = {"readiness": "readiness", "ops-monitor": "ops_monitor"}
 
 
@@ -17,14 +32,20 @@ def _module_argv(command: list[str]) -> list[str]:
     return [sys.executable, "-m", MODULES[command[0]], *command[1:]]
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_version_is_printed(command: list[str]) -> None:
+@pytest.mark.parametrize("command", COMMANDS + SUBCOMMANDS, ids=" ".join)
+def test_version_is_the_installed_distributions(command: list[str]) -> None:
     result = subprocess.run(
         [*_module_argv(command), "--version"], capture_output=True, text=True, check=False
     )
 
-    assert result.returncode == 0
-    assert "0.1.0" in result.stdout
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split(", version ")[1].strip() == version("readiness-toolkit")
+
+
+def test_the_checks_version_is_the_installed_distributions() -> None:
+    import checks
+
+    assert checks.__version__ == version("readiness-toolkit")
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
