@@ -16,6 +16,23 @@ if TYPE_CHECKING:
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "readinessFingerprint/v1"
+# The project's home as pyproject.toml's [project.urls] names it; used when not installed.
+HOMEPAGE = "https://github.com/readiness-toolkit/readiness-toolkit"
+
+
+def information_uri() -> str:
+    """The project's Homepage (else Repository) URL from the installed distribution."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        entries = metadata("readiness-toolkit").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return HOMEPAGE
+    urls = {}
+    for entry in entries:
+        label, _, url = str(entry).partition(",")
+        urls[label.strip().lower()] = url.strip()
+    return urls.get("homepage") or urls.get("repository") or HOMEPAGE
 
 
 def _uri(path: str) -> str:
@@ -96,7 +113,7 @@ def render(result: AuditResult, color: bool = False) -> str:
                     "driver": {
                         "name": "readiness-check",
                         "version": __version__,
-                        "informationUri": "https://example.invalid/readiness-toolkit",
+                        "informationUri": information_uri(),
                         "rules": descriptors,
                     }
                 },
