@@ -78,11 +78,18 @@ class _CheckCommand(click.Command):
 
 
 def _list_rules() -> None:
+    """Every rule, including the engine's own about suppression comments."""
+    from checks.model import Severity
     from checks.registry import rules
+    from checks.suppression import ENGINE_RULES
 
-    width = max(len(rule.id) for rule in rules())
-    for rule in rules():
-        click.echo(f"{rule.id:<{width}}  {rule.severity.value:<7}  {rule.title}")
+    listed = [(rule.id, rule.severity.value, rule.title) for rule in rules()]
+    listed += [
+        (rule_id, Severity.WARNING.value, title) for rule_id, (title, _) in ENGINE_RULES.items()
+    ]
+    width = max(len(rule_id) for rule_id, _, _ in listed)
+    for rule_id, severity, title in listed:
+        click.echo(f"{rule_id:<{width}}  {severity:<7}  {title}")
 
 
 def _explain(rule_id: str) -> None:
