@@ -99,13 +99,15 @@ def audit(
     extend_exclude: Sequence[str] = (),
     fail_on: Severity | None = None,
     severity: Severity | None = None,
+    configured_baseline: bool = False,
 ) -> AuditResult:
     """Audit the tree at `root` (restricted to `paths`, relative to `root` unless absolute).
 
     `exclude` replaces the configured excludes and `extend_exclude` adds to them (as the command
     line's `--exclude`/`--extend-exclude` do); `fail_on` overrides the configured threshold;
     `severity` drops findings below it. `baseline` is a file, or `REF:PATH` read from git; without
-    it the configuration's `baseline` key is used."""
+    it, and with `configured_baseline` (as the command line does), the configuration's `baseline`
+    key is used; other callers (a readiness gate) see every finding unless they name one."""
     started = time.perf_counter()
     root = Path(root)
     config = load(root, config_file)
@@ -133,9 +135,9 @@ def audit(
     if severity is not None:
         findings = [f for f in findings if f.severity >= severity]
     baselined = 0
-    if baseline is None:
+    if baseline is None and configured_baseline:
         baseline = config.baseline
-    if baseline:  # "" (what --write-baseline passes) is none, even when one is configured
+    if baseline:
         known = baseline_file.load(str(baseline), root)
         findings, baselined = baseline_file.subtract(findings, known)
     outside_diff = 0

@@ -253,11 +253,12 @@ def check(ctx: click.Context, /, paths: tuple[Path, ...], debug: bool, **options
         from checks import baseline
 
         _check_directory(options["write_baseline"], "--write-baseline")
-        result = audit(root, targets, baseline=_NO_BASELINE, **arguments)
+        result = audit(root, targets, **arguments)  # every finding, whatever is configured
         baseline.write(options["write_baseline"], result.findings)
         click.echo(f"wrote {len(result.findings)} finding(s) to {options['write_baseline']}")
         return 0
     typescript = _typescript_state()
+    arguments["configured_baseline"] = True
     result = audit(root, targets, baseline=options["baseline"], **arguments)
     _say_typescript_installed(typescript)
     if options["fix"]:
@@ -277,9 +278,6 @@ def check(ctx: click.Context, /, paths: tuple[Path, ...], debug: bool, **options
         for line in verbose_notes(result):
             click.echo(printable(line), err=True)
     return 1 if result.failed and not options["exit_zero"] else 0
-
-
-_NO_BASELINE = ""  # --write-baseline records every finding, whatever baseline is configured
 
 
 def _split(values: Sequence[str]) -> list[str]:
@@ -314,7 +312,7 @@ def _say_typescript_installed(before: CacheState) -> None:
 
     message = notice(before, cache_state())
     if message:
-        click.echo(f"readiness check: {message}", err=True)
+        click.echo(f"readiness: {message}", err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
