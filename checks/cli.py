@@ -15,7 +15,7 @@ from checks.files import find_root
 
 if TYPE_CHECKING:
     from checks.output import Renderer
-    from checks.typescript import CacheState
+    from checks.typescript_cache import Observed
 
 EXAMPLES = """\b
 Examples:
@@ -299,18 +299,23 @@ def _render(name: str, options: dict[str, Any]) -> Renderer:
     return text.render
 
 
-def _typescript_state() -> CacheState:
-    """The tool's own TypeScript copy: where, and is it there / did its install fail, before
-    the audit (which may install it: the first run says so, once, on stderr)."""
-    from checks.typescript import cache_state
+def _typescript_state() -> Observed:
+    """The tool's own TypeScript copies before the audit, which may install one: the run that
+    does says so, once, on stderr."""
+    from checks.typescript_cache import observe
 
-    return cache_state()
+    return observe()
 
 
-def _say_typescript_installed(before: CacheState) -> None:
-    from checks.typescript import cache_state, notice
+def _say_typescript_installed(before: Observed) -> None:
+    from checks.typescript_cache import observe
 
-    message = notice(before, cache_state())
+    after = observe()
+    if after == before:
+        return
+    from checks.typescript import change_notice
+
+    message = change_notice(before, after)
     if message:
         click.echo(f"readiness: {message}", err=True)
 

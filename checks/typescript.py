@@ -13,8 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checks.rules._typescript_parser import TYPESCRIPT_VERSION, cache_dir, find_typescript
+from checks.typescript_cache import FAILED_MARKER, Observed
 
-FAILED_MARKER = ".install-failed"
+
+def change_notice(before: Observed, after: Observed) -> str:
+    """What to say when a run changed the cache (installed the pinned copy, or failed to)."""
+    if before == after:
+        return ""
+    directory = cache_dir()
+    was = before.get(directory.name, (False, False))
+    now = after.get(directory.name, (False, False))
+    installed = now[0] and _pinned(directory / "node_modules" / "typescript")
+    return notice(CacheState(directory, *was), CacheState(directory, installed, now[1]))
 
 
 @dataclass(frozen=True)
@@ -69,4 +79,4 @@ def install() -> CacheState:
     return cache_state()
 
 
-__all__ = ["TYPESCRIPT_VERSION", "CacheState", "cache_state", "install", "notice"]
+__all__ = ["TYPESCRIPT_VERSION", "CacheState", "cache_state", "change_notice", "install", "notice"]

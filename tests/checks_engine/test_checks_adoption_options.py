@@ -137,3 +137,22 @@ def test_tools_install_without_npm_is_an_error_saying_what_falls_back(
     assert err.startswith(f"readiness: error: could not install TypeScript {TYPESCRIPT_VERSION}")
     assert "falls back" in err
     assert len(err.splitlines()) == 1
+
+
+def test_the_cheap_look_at_the_cache_sees_what_an_install_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from checks.rules._typescript_parser import cache_dir
+    from checks.typescript import change_notice
+    from checks.typescript_cache import cache_root, observe
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    before = observe()
+    prefix = _pinned_copy(tmp_path)
+    after = observe()
+
+    assert cache_root() / TYPESCRIPT_VERSION == cache_dir() == prefix
+    assert before == {}
+    assert after == {TYPESCRIPT_VERSION: (True, False)}
+    assert change_notice(before, after).startswith(f"installed TypeScript {TYPESCRIPT_VERSION}")
+    assert change_notice(after, observe()) == ""
