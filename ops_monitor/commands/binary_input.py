@@ -49,6 +49,8 @@ def refuse_binary_file(path: Path, error: type[BinaryInput] = BinaryInput) -> No
         refuse_binary_stream(sys.stdin.buffer, "-", error)
         return
     try:
+        if not path.is_file():  # a device or a pipe is not read twice: the command reads it
+            return
         with path.open("rb") as handle:
             head = handle.read(SNIFF_BYTES)
     except OSError:

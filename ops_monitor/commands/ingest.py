@@ -100,7 +100,6 @@ def ingest_command(
         compiled = compile_format(pattern or DEFAULT_FORMAT) if fmt == "text" else None
     except PatternError as error:
         raise click.UsageError(str(error)) from error
-    refuse_binary_file(file, BinaryLog)  # a binary file holds no valid record: exit 1
     malformed = MalformedLines(keep=settings.malformed_samples)
     show = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
@@ -124,6 +123,7 @@ def ingest_command(
         transient=True,
     )
     with handle, bar, open_service(settings) as service:
+        refuse_binary_file(file, BinaryLog)  # a binary file holds no valid record: exit 1
         task = bar.add_task("ingest", total=size)
         lines: Iterable[str] = _counting(handle, bar, task) if show else handle
         records: Iterable[LogRecord]
