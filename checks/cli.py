@@ -191,9 +191,12 @@ def _write(text: str, output: str | None) -> None:
 @click.option("--severity", type=SEVERITIES, help="Report only findings at or above this.")
 @click.option("--fail-on", type=SEVERITIES, help="Exit 1 on findings at or above this.")
 @click.option(
-    "--exclude", multiple=True, help="Replace the configured excludes (globs; repeat or comma)."
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Replace the configured excludes (repeat or comma-separate).",
 )
-@click.option("--extend-exclude", multiple=True, help="Add to the excludes (globs).")
+@click.option("--extend-exclude", multiple=True, metavar="GLOB", help="Add to the excludes.")
 @click.option(
     "-o",
     "--output",
