@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from checks import __version__
+from checks import __version__ as _source_version
 from checks.model import Severity
 from checks.suppression import ENGINE_RULES
 
@@ -18,6 +18,17 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "readinessFingerprint/v1"
 # The project's home as pyproject.toml's [project.urls] names it; used when not installed.
 HOMEPAGE = "https://github.com/readiness-toolkit/readiness-toolkit"
+
+
+def tool_version() -> str:
+    """The installed distribution's version (what `--version` prints); the build-time version
+    file of a source tree only when nothing is installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("readiness-toolkit")
+    except PackageNotFoundError:
+        return _source_version
 
 
 def information_uri() -> str:
@@ -112,7 +123,7 @@ def render(result: AuditResult, color: bool = False) -> str:
                 "tool": {
                     "driver": {
                         "name": "readiness-check",
-                        "version": __version__,
+                        "version": tool_version(),
                         "informationUri": information_uri(),
                         "rules": descriptors,
                     }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -42,10 +44,16 @@ def test_version_is_the_installed_distributions(command: list[str]) -> None:
     assert result.stdout.split(", version ")[1].strip() == version("readiness-toolkit")
 
 
-def test_the_checks_version_is_the_installed_distributions() -> None:
-    import checks
+def test_sarif_names_the_installed_distributions_version(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "checks", str(tmp_path), "--format", "sarif", "--no-cache"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
-    assert checks.__version__ == version("readiness-toolkit")
+    driver = json.loads(result.stdout)["runs"][0]["tool"]["driver"]
+    assert driver["version"] == version("readiness-toolkit")
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
