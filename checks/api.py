@@ -25,6 +25,7 @@ from checks.snapshot import Snapshot
 from checks.suppression import apply as apply_suppressions
 
 JSON_VERSION = 1
+BINARY = "binary"  # the engine's reason for a file with a NUL byte in its first 8 KiB
 
 
 @dataclass
@@ -89,16 +90,32 @@ def audit(
     paths: Sequence[Path] = (),
     *,
     select: Sequence[str] | None = None,
-    baseline: Path | None = None,
+    baseline: Path | str | None = None,
     config_file: Path | None = None,
     diff_base: str | None = None,
     use_cache: bool = True,
     cache_dir: Path | None = None,
+    exclude: Sequence[str] | None = None,
+    extend_exclude: Sequence[str] = (),
+    fail_on: Severity | None = None,
+    severity: Severity | None = None,
+    configured_baseline: bool = False,
 ) -> AuditResult:
-    """Audit the tree at `root` (restricted to `paths`, relative to `root` unless absolute)."""
+    """Audit the tree at `root` (restricted to `paths`, relative to `root` unless absolute).
+
+    `exclude` replaces the configured excludes and `extend_exclude` adds to them (as the command
+    line's `--exclude`/`--extend-exclude` do); `fail_on` overrides the configured threshold;
+    `severity` drops findings below it. `baseline` is a file, or `REF:PATH` read from git; without
+    it, and with `configured_baseline` (as the command line does), the configuration's `baseline`
+    key is used; other callers (a readiness gate) see every finding unless they name one."""
     started = time.perf_counter()
     root = Path(root)
     config = load(root, config_file)
+    if exclude is not None:
+        config.excludes = list(exclude)
+    config.excludes = [*config.excludes, *extend_exclude]
+    if fail_on is not None:
+        config.fail_on = fail_on
     chosen = select_rules(config, select)
     files = discover(root, config.excludes)
     targets = restrict(files, root, [Path(p) for p in paths])
@@ -115,9 +132,14 @@ def audit(
         snapshot.save(analysis)
     ran = set(chosen)
     findings, suppressed = apply_suppressions(analysis.findings, analysis.directives, ran)
+    if severity is not None:
+        findings = [f for f in findings if f.severity >= severity]
     baselined = 0
-    if baseline is not None:
-        findings, baselined = baseline_file.subtract(findings, baseline_file.read(baseline))
+    if baseline is None and configured_baseline:
+        baseline = config.baseline
+    if baseline:
+        known = baseline_file.load(str(baseline), root)
+        findings, baselined = baseline_file.subtract(findings, known)
     outside_diff = 0
     if diff_base is not None:
         from checks.diff import changed_lines
@@ -140,9 +162,16 @@ def audit(
         "outside_diff": outside_diff,
         "fail_on": config.fail_on.value,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        "skipped": [{"path": path, "reason": reason} for path, reason in analysis.skipped],
+        "skipped": [
+            {"path": path, "reason": reason}
+            for path, reason in analysis.skipped
+            if reason != BINARY
+        ],
+        "binary": sum(1 for _, reason in analysis.skipped if reason == BINARY),
     }
-    return AuditResult(findings, summary, analysis.notes, root, chosen, config.fail_on)
+    # A file git would not diff (a NUL byte near its start) is not audited, and not worth a note.
+    notes = [note for note in analysis.notes if not note.endswith(f": skipped: {BINARY}")]
+    return AuditResult(findings, summary, notes, root, chosen, config.fail_on)
 
 
 def _rule(rule_id: str) -> Rule:

@@ -34,12 +34,48 @@ def write(path: Path, findings: Iterable[Finding]) -> None:
     Path(temporary).replace(path)
 
 
+def load(spec: str, root: Path) -> Counter[str]:
+    """The baseline named by `spec`: a file (relative to the current directory, else to `root`),
+    or `REF:PATH`, the file as committed at a git revision of `root` (`origin/main:.baseline.json`),
+    so a pull request is judged against the baseline of the branch it merges into."""
+    for candidate in (Path(spec), root / spec):
+        if candidate.is_file():
+            return read(candidate)
+    revision, separator, inside = spec.partition(":")
+    if not separator or not revision or not inside or len(revision) == 1:  # `C:` is a drive
+        return read(Path(spec))  # reports the missing file
+    return parse(spec, _git_show(root, revision, inside))
+
+
+def _git_show(root: Path, revision: str, path: str) -> bytes:
+    import subprocess
+
+    try:
+        shown = subprocess.run(
+            ["git", "show", f"{revision}:{path}"], cwd=root, capture_output=True, check=False
+        )
+    except OSError as error:
+        raise UserError(f"{revision}:{path}: cannot run git: {error.strerror}") from None
+    if shown.returncode != 0:
+        lines = shown.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = lines[0].removeprefix("fatal: ") if lines else f"git exit {shown.returncode}"
+        raise UserError(f"{revision}:{path}: cannot read baseline from git: {reason}")
+    return shown.stdout
+
+
 def read(path: Path) -> Counter[str]:
     """Fingerprint counts of a baseline file; a bad file is a usage error naming it."""
     try:
-        document = json.loads(path.read_bytes())
+        data = path.read_bytes()
     except OSError as error:
         raise UserError(f"{path}: cannot read baseline: {error.strerror}") from None
+    return parse(str(path), data)
+
+
+def parse(path: str, data: bytes) -> Counter[str]:
+    """Fingerprint counts of a baseline document; `path` names it in errors."""
+    try:
+        document = json.loads(data)
     except ValueError as error:  # also bytes that are not UTF-8 text
         raise UserError(f"{path}: baseline is not valid JSON: {error}") from None
     if not isinstance(document, dict):

@@ -6,12 +6,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from checks.cli_support import UserError, printable, run
 from checks.files import find_root
+
+if TYPE_CHECKING:
+    from checks.output import Renderer
+    from checks.typescript_cache import Observed
 
 EXAMPLES = """\b
 Examples:
@@ -22,12 +26,19 @@ Examples:
   readiness check apps/base/worker/index.ts orchestrator/wrangler.toml   (as pre-commit does)
   readiness check --write-baseline .readiness-baseline.json
   readiness check --baseline .readiness-baseline.json --diff-base origin/main
+  readiness check --baseline origin/main:.readiness-baseline.json
+  readiness check --statistics            count per rule, most first
+  readiness check --output-style grouped  findings grouped by file, with source lines
+  readiness check --severity error --exit-zero --extend-exclude 'legacy/**'
   readiness check --list-rules
   readiness check --explain db-ops-access
 
 \b
-Exit status: 0 clean, 1 a finding at or above the fail threshold, 2 usage or configuration error.
+Exit status: 0 clean (or --exit-zero), 1 a finding at or above the fail threshold, 2 usage or
+configuration error.
 """
+
+SEVERITIES = click.Choice(["note", "warning", "error"])
 
 
 def _pair_outputs(occurrences: Sequence[tuple[str, str]]) -> list[tuple[str, str | None]]:
@@ -67,11 +78,18 @@ class _CheckCommand(click.Command):
 
 
 def _list_rules() -> None:
+    """Every rule, including the engine's own about suppression comments."""
+    from checks.model import Severity
     from checks.registry import rules
+    from checks.suppression import ENGINE_RULES
 
-    width = max(len(rule.id) for rule in rules())
-    for rule in rules():
-        click.echo(f"{rule.id:<{width}}  {rule.severity.value:<7}  {rule.title}")
+    listed = [(rule.id, rule.severity.value, rule.title) for rule in rules()]
+    listed += [
+        (rule_id, Severity.WARNING.value, title) for rule_id, (title, _) in ENGINE_RULES.items()
+    ]
+    width = max(len(rule_id) for rule_id, _, _ in listed)
+    for rule_id, severity, title in listed:
+        click.echo(f"{rule_id:<{width}}  {severity:<7}  {title}")
 
 
 def _explain(rule_id: str) -> None:
@@ -111,6 +129,29 @@ def _root_and_paths(paths: tuple[Path, ...], root: Path | None) -> tuple[Path, l
     return root, filters
 
 
+def _to_stdout(output: str | None) -> bool:
+    return output is None or output == "-"
+
+
+def _check_outputs(outputs: Sequence[tuple[str, str | None]]) -> None:
+    """Refuse what would mix documents on stdout or write into a directory that is not there."""
+    on_stdout = [name for name, output in outputs if output is None]  # `-o -` is deliberate
+    if len(on_stdout) > 1:
+        raise click.UsageError(
+            f"{' and '.join('--format ' + name for name in on_stdout)} would all go to standard"
+            " output;"
+            " give all but one an --output FILE"
+        )
+    for _, output in outputs:
+        if not _to_stdout(output):
+            _check_directory(Path(str(output)), "--output")
+
+
+def _check_directory(target: Path, option: str) -> None:
+    if not target.parent.is_dir():
+        raise UserError(f"{option} {target}: cannot write: no directory {target.parent}")
+
+
 def _write(text: str, output: str | None) -> None:
     text = printable(text)
     if output is None or output == "-":
@@ -118,7 +159,6 @@ def _write(text: str, output: str | None) -> None:
         return
     target = Path(output)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp{os.getpid()}")
         temporary.write_text(text, encoding="utf-8")
         temporary.replace(target)
@@ -135,9 +175,28 @@ def _write(text: str, output: str | None) -> None:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["text", "json", "sarif", "github"]),
-    help="Output format; repeat for several (default: text).",
+    type=click.Choice(["text", "concise", "json", "sarif", "github"]),
+    help="Output format; repeat for several, one on stdout (default: text).",
 )
+@click.option(
+    "--output-style",
+    type=click.Choice(["concise", "grouped"]),
+    default="concise",
+    show_default=True,
+    help="Text: one line per finding, or grouped by file with source lines.",
+)
+@click.option("--statistics", is_flag=True, help="Text: the count of each rule, most first.")
+@click.option("-v", "--verbose", is_flag=True, help="List skipped files and notes on stderr.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings reach the threshold.")
+@click.option("--severity", type=SEVERITIES, help="Report only findings at or above this.")
+@click.option("--fail-on", type=SEVERITIES, help="Exit 1 on findings at or above this.")
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Replace the configured excludes (repeat or comma-separate).",
+)
+@click.option("--extend-exclude", multiple=True, metavar="GLOB", help="Add to the excludes.")
 @click.option(
     "-o",
     "--output",
@@ -152,7 +211,11 @@ def _write(text: str, output: str | None) -> None:
 )
 @click.option("--select", multiple=True, help="Only these rule ids (repeat or comma-separate).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="Config file.")
-@click.option("--baseline", type=click.Path(path_type=Path), help="Report only findings not in it.")
+@click.option(
+    "--baseline",
+    metavar="FILE|REF:PATH",
+    help="Report only findings not in it: a file, or one committed at a git REF.",
+)
 @click.option(
     "--write-baseline", type=click.Path(path_type=Path), help="Record current findings and exit 0."
 )
@@ -173,23 +236,34 @@ def check(ctx: click.Context, /, paths: tuple[Path, ...], debug: bool, **options
         _explain(options["explain"])
         return 0
     from checks.api import audit
+    from checks.model import Severity
 
+    outputs = ctx.meta.get("checks.outputs") or [("text", None)]
+    _check_outputs(outputs)
     root, targets = _root_and_paths(paths, options["root"])
-    select = [s.strip() for item in options["select"] for s in item.split(",") if s.strip()]
+    exclude = _split(options["exclude"])
     arguments: dict[str, Any] = {
-        "select": select or None,
+        "select": _split(options["select"]) or None,
         "config_file": options["config_file"],
         "diff_base": options["diff_base"],
         "use_cache": not options["no_cache"],
+        "exclude": exclude or None,
+        "extend_exclude": _split(options["extend_exclude"]),
+        "fail_on": Severity(options["fail_on"]) if options["fail_on"] else None,
+        "severity": Severity(options["severity"]) if options["severity"] else None,
     }
     if options["write_baseline"] is not None:
         from checks import baseline
 
-        result = audit(root, targets, **arguments)
+        _check_directory(options["write_baseline"], "--write-baseline")
+        result = audit(root, targets, **arguments)  # every finding, whatever is configured
         baseline.write(options["write_baseline"], result.findings)
         click.echo(f"wrote {len(result.findings)} finding(s) to {options['write_baseline']}")
         return 0
+    typescript = _typescript_state()
+    arguments["configured_baseline"] = True
     result = audit(root, targets, baseline=options["baseline"], **arguments)
+    _say_typescript_installed(typescript)
     if options["fix"]:
         from checks.fixes import apply_fixes
 
@@ -198,12 +272,55 @@ def check(ctx: click.Context, /, paths: tuple[Path, ...], debug: bool, **options
             click.echo(f"fixed {path}", err=True)
         if changed:
             result = audit(root, targets, baseline=options["baseline"], **arguments)
+    for name, output in outputs:
+        color = name in ("text", "concise") and output is None and sys.stdout.isatty()
+        _write(_render(name, options)(result, color), output)
+    if options["verbose"]:
+        from checks.output.text import verbose_notes
+
+        for line in verbose_notes(result):
+            click.echo(printable(line), err=True)
+    return 1 if result.failed and not options["exit_zero"] else 0
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    """Repeated and comma-separated values, as `--select a,b --select c` gives them."""
+    return [part.strip() for item in values for part in item.split(",") if part.strip()]
+
+
+def _render(name: str, options: dict[str, Any]) -> Renderer:
     from checks.output import renderer
 
-    for name, output in ctx.meta.get("checks.outputs") or [("text", None)]:
-        color = name == "text" and output is None and sys.stdout.isatty()
-        _write(renderer(name)(result, color), output)
-    return 1 if result.failed else 0
+    if name not in ("text", "concise"):
+        return renderer(name)
+    from checks.output import text
+
+    if options["statistics"]:
+        return text.statistics
+    if name == "text" and options["output_style"] == "grouped":
+        return text.grouped
+    return text.render
+
+
+def _typescript_state() -> Observed:
+    """The tool's own TypeScript copies before the audit, which may install one: the run that
+    does says so, once, on stderr."""
+    from checks.typescript_cache import observe
+
+    return observe()
+
+
+def _say_typescript_installed(before: Observed) -> None:
+    from checks.typescript_cache import observe
+
+    after = observe()
+    if after == before:
+        return
+    from checks.typescript import change_notice
+
+    message = change_notice(before, after)
+    if message:
+        click.echo(f"readiness: {message}", err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

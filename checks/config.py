@@ -12,6 +12,7 @@ setting that silently does nothing.
       exclude: [node_modules, dist]             # replaces the default excludes
       extend-exclude: [legacy/**]               # adds to them
       fail-on: warning                          # note | warning | error
+      baseline: .readiness-baseline.json        # or REF:PATH (origin/main:.readiness-baseline.json)
       rules:
         db-ops-access: {owner_paths: ["orchestrator/**", "ops/**"]}
 """
@@ -29,7 +30,7 @@ from checks.files import DEFAULT_EXCLUDES
 from checks.model import Severity
 from checks.registry import Rule, get_rule, rule_ids
 
-KEYS = ("select", "ignore", "exclude", "extend-exclude", "fail-on", "rules")
+KEYS = ("select", "ignore", "exclude", "extend-exclude", "fail-on", "rules", "baseline")
 # Sub-tables of `[tool.readiness]` that are not checks settings: the plan's, and our own.
 _TOML_SUBTABLES = ("plan", "checks")
 
@@ -42,6 +43,7 @@ class Config:
     fail_on: Severity = Severity.WARNING
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: Path | None = None
+    baseline: str | None = None  # a file relative to the root, or REF:PATH
 
     def options_for(self, rule: Rule) -> Any:
         """The rule's `Options`, defaults overridden by config (validated at load time)."""
@@ -157,6 +159,10 @@ def parse_section(section: Any, where: str) -> Config:
                 config.fail_on = Severity(value)
             except ValueError:
                 raise _fail(where, key, "expected note, warning or error") from None
+        elif key == "baseline":
+            if not isinstance(value, str) or not value.strip():
+                raise _fail(where, key, "expected a file or REF:PATH")
+            config.baseline = value.strip()
         else:
             config.rule_options = _rule_options(value, where)
     return config

@@ -44,8 +44,18 @@ Exit status:
 """
 
 
+def with_version(command: click.Command) -> click.Command:
+    """`command` with a `--version` option (added once), and so every subcommand of a group."""
+    if not any(param.name == "version" for param in command.params):
+        click.version_option(package_name="readiness-toolkit", prog_name="ops-monitor")(command)
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            with_version(subcommand)
+    return command
+
+
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use, each with `--version`."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -56,7 +66,7 @@ class LazyGroup(click.Group):
             return None
         module_name, attribute = target.split(":")
         command: click.Command = getattr(importlib.import_module(module_name), attribute)
-        return command
+        return with_version(command)
 
 
 @click.group(cls=LazyGroup, epilog=EXAMPLES)

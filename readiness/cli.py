@@ -20,6 +20,7 @@ COMMANDS = {
     "plan": "readiness.commands.plan:plan",
     "report": "readiness.commands.report:report",
     "runbooks": "readiness.commands.runbooks:runbooks",
+    "tools": "readiness.commands.tools:tools",
 }
 
 EXAMPLES = """\b

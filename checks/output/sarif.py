@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from checks import __version__
+from checks import __version__ as _source_version
 from checks.model import Severity
 from checks.suppression import ENGINE_RULES
 
@@ -16,6 +16,34 @@ if TYPE_CHECKING:
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "readinessFingerprint/v1"
+# The project's home as pyproject.toml's [project.urls] names it; used when not installed.
+HOMEPAGE = "https://github.com/readiness-toolkit/readiness-toolkit"
+
+
+def tool_version() -> str:
+    """The installed distribution's version (what `--version` prints); the build-time version
+    file of a source tree only when nothing is installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("readiness-toolkit")
+    except PackageNotFoundError:
+        return _source_version
+
+
+def information_uri() -> str:
+    """The project's Homepage (else Repository) URL from the installed distribution."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        entries = metadata("readiness-toolkit").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return HOMEPAGE
+    urls = {}
+    for entry in entries:
+        label, _, url = str(entry).partition(",")
+        urls[label.strip().lower()] = url.strip()
+    return urls.get("homepage") or urls.get("repository") or HOMEPAGE
 
 
 def _uri(path: str) -> str:
@@ -95,8 +123,8 @@ def render(result: AuditResult, color: bool = False) -> str:
                 "tool": {
                     "driver": {
                         "name": "readiness-check",
-                        "version": __version__,
-                        "informationUri": "https://example.invalid/readiness-toolkit",
+                        "version": tool_version(),
+                        "informationUri": information_uri(),
                         "rules": descriptors,
                     }
                 },

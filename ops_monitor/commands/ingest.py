@@ -27,6 +27,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from ops_monitor.commands.binary_input import BinaryLog, refuse_binary_file
 from ops_monitor.commands.local import db_option, load_settings, open_service
 from ops_monitor.ingest.jsonl import read_jsonl
 from ops_monitor.ingest.malformed import MalformedLines
@@ -163,6 +164,7 @@ def ingest_command(
     )
     with ExitStack() as stack:
         service = stack.enter_context(open_service(settings))
+        refuse_binary_file(file, BinaryLog)  # a binary file holds no valid record: exit 1
         position: FilePosition | None = None
         lines: Iterable[str]
         if str(file) == "-":

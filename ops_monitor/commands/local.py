@@ -69,7 +69,17 @@ def load_settings(db_url: str | None = None, *, also_read: Collection[str] = ())
 
 
 def resolve_remote(explicit: str | None, settings: Settings) -> str | None:
-    return explicit or os.environ.get(URL_ENV) or settings.url
+    """The monitor to talk to over HTTP, if any; a URL that is not http(s)://HOST is a usage
+    error (exit 2) naming where it came from, not an unreachable monitor (exit 1)."""
+    from urllib.parse import urlsplit
+
+    url = explicit or os.environ.get(URL_ENV) or settings.url
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            origin = "--url" if explicit else URL_ENV if os.environ.get(URL_ENV) else "url"
+            raise click.UsageError(f"{origin}: {url!r} is not an http(s)://HOST[:PORT] URL")
+    return url
 
 
 def refuse_memory(settings: Settings) -> None:

@@ -17,6 +17,7 @@ import click
 
 from ops_monitor.analysis.headers import HeaderStripper
 from ops_monitor.analysis.templates import TemplateMatch, label_all
+from ops_monitor.commands.binary_input import refuse_binary_stream
 from ops_monitor.ingest.lines import logical_lines
 
 EXAMPLES = """\b
@@ -62,6 +63,7 @@ def _json_lines(matches: Iterable[TemplateMatch]) -> Iterator[str]:
 )
 def templates_command(source: IO[bytes], mode: str) -> None:
     """Print the template of every line of SOURCE (a file, or - for standard input)."""
+    refuse_binary_stream(source, getattr(source, "name", "-"))
     lines: Iterable[str] = _lines(source)
     if mode == "raw":
         lines = HeaderStripper().messages(lines)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from checks.cli_support import UserError
 from readiness.commands.gate import GATE_EXAMPLES
 
 
@@ -65,9 +66,9 @@ def gate_coverage(
         paths=minimums,
     )
     result = evaluate_coverage(spec, GateContext(root=root))
+    if result.status == Status.ERROR:  # one error prefix per program: `readiness: error:`
+        raise UserError(f"coverage gate: {result.summary}")
     if result.evidence:
         click.echo(result.evidence)
     click.echo(f"coverage: {result.status.value}: {result.summary}")
-    if result.status == Status.ERROR:
-        raise click.exceptions.Exit(2)
     raise click.exceptions.Exit(0 if result.status == Status.PASS else 1)

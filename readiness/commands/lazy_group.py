@@ -13,8 +13,20 @@ from typing import Any
 import click
 
 
+def with_version(command: click.Command) -> click.Command:
+    """`command` with a `--version` option (added once): every command and subcommand answers
+    it, as the README promises, whichever module defines it."""
+    if not any(param.name == "version" for param in command.params):
+        click.version_option(package_name="readiness-toolkit")(command)
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            with_version(subcommand)
+    return command
+
+
 class LazyGroup(click.Group):
-    """Subcommands given as `name -> "module:attribute"`, imported when looked up."""
+    """Subcommands given as `name -> "module:attribute"`, imported when looked up, each with a
+    `--version` option."""
 
     def __init__(self, *args: Any, lazy_commands: Mapping[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -29,4 +41,4 @@ class LazyGroup(click.Group):
             return super().get_command(ctx, cmd_name)
         module_name, attribute = target.split(":")
         command: click.Command = getattr(importlib.import_module(module_name), attribute)
-        return command
+        return with_version(command)

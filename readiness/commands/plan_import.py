@@ -27,7 +27,14 @@ def plan_import(markdown: Path, output: Path | None) -> None:
         text = markdown.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise UserError(f"{markdown}: cannot read: {error}") from error
+    if not text.strip():
+        raise UserError(f"{markdown}: empty file: no plan to import")
     imported = import_markdown(text)
+    if not (imported.criteria or imported.execution_order or imported.phases):
+        raise UserError(
+            f"{markdown}: no plan found: no phase, day or success criterion (headings and"
+            " checklists) to import"
+        )
     header = f"# Imported from {markdown.name}; review the gates, then commit.\n"
     document = header + imported.to_yaml()
     if output is None:

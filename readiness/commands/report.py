@@ -76,12 +76,9 @@ def report(
     step_summary: bool,
 ) -> None:
     """Evaluate the plan's gates and write the reports. Exit 0 all pass, 1 otherwise, 2 bad plan."""
-    from rich.console import Console
-
     from readiness.gates.result import GateContext, Status
     from readiness.plan import PlanError, find_plan, load_plan
     from readiness.report.build import evaluate_and_write
-    from readiness.report.render import summary_table
 
     chosen = _formats(formats)
     root = path.resolve()
@@ -107,12 +104,32 @@ def report(
         )
     except OSError as error:
         raise UserError(f"--out {out_dir}: cannot write the reports: {_reason(error)}") from error
-    Console(soft_wrap=False).print(summary_table(written.report))
+    _print_console(written.report)
     for written_path in written.paths:
         click.echo(f"wrote {written_path}")
     if summary_file is not None:
         _append_step_summary(written.report, summary_file)
     raise click.exceptions.Exit(0 if written.report.status == Status.PASS else 1)
+
+
+def _print_console(result: Report) -> None:
+    """The criteria (a table on a terminal, a list elsewhere: nothing cut), then what to do
+    about each that did not pass."""
+    from rich.console import Console
+
+    from readiness.report.console import failing_details, listing, table
+
+    console = Console(soft_wrap=False)
+    if console.is_terminal:
+        console.print(table(result))
+    else:
+        for line in listing(result):
+            click.echo(line)
+    details = failing_details(result)
+    if details:
+        click.echo("")
+        for line in details:
+            click.echo(line)
 
 
 def _reason(error: OSError) -> str:

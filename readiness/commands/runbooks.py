@@ -14,6 +14,7 @@ Examples:
   readiness runbooks --check              exit 1 and show a diff when a committed runbook is stale
   readiness runbooks --out docs/runbooks  render somewhere else
   OPS_MONITOR_SCHEDULES='{"full": "30 1 * * *"}' readiness runbooks --check
+  readiness runbooks --check --if-present     (the pre-commit hook other repositories use)
 """
 
 
@@ -33,13 +34,28 @@ Examples:
     show_default=True,
     help="Repository whose monitor configuration, hooks and action are documented.",
 )
+@click.option(
+    "--if-present",
+    is_flag=True,
+    help="With --check: check only when the repository has rendered runbooks; pass otherwise.",
+)
 @click.option("--debug", is_flag=True, hidden=True)
-def runbooks(check_only: bool, out_dir: Path | None, root: Path, debug: bool) -> int:
+def runbooks(
+    check_only: bool, out_dir: Path | None, root: Path, if_present: bool, debug: bool
+) -> int:
     """Render the operations runbooks from the monitor configuration and the rules' docs."""
     from readiness.runbooks.files import stale_runbooks, write_runbooks
-    from readiness.runbooks.render import render_for
+    from readiness.runbooks.render import RUNBOOK_TEMPLATES, render_for
 
     target = out_dir if out_dir is not None else root / "runbooks"
+    if (
+        check_only
+        and if_present
+        and not any((target / name).is_file() for name in RUNBOOK_TEMPLATES)
+    ):
+        # A repository that never rendered them has nothing to keep fresh.
+        click.echo(f"no runbooks rendered in {target}: nothing to check", err=True)
+        return 0
     rendered = render_for(root)
     if check_only:
         stale = stale_runbooks(target, rendered)

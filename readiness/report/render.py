@@ -6,15 +6,10 @@ Rendering is pure: the same report gives the same text, and nothing here touches
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from readiness.report.model import Report
 from readiness.report.trend import trend_chart
-
-if TYPE_CHECKING:
-    from rich.table import Table
 
 FORMATS = ("md", "html", "json")
 
@@ -27,7 +22,6 @@ _ENVIRONMENT = Environment(
     keep_trailing_newline=True,
 )
 _ICONS = {"pass": "✅", "fail": "❌", "error": "⚠️", "not-applicable": "⚪"}
-_STYLES = {"pass": "green", "fail": "red", "error": "yellow", "not-applicable": "dim"}
 
 
 def _text(text: str) -> str:
@@ -79,17 +73,3 @@ def render_json(report: Report) -> str:
 
 
 RENDERERS = {"md": render_markdown, "html": render_html, "json": render_json}
-
-
-def summary_table(report: Report) -> Table:
-    """One row per criterion with its status, for the terminal that ran `readiness report`."""
-    from rich.table import Table
-
-    table = Table(title=f"{report.plan_name}: {report.status.value}", title_justify="left")
-    table.add_column("criterion")
-    table.add_column("status")
-    table.add_column("summary", overflow="fold")
-    for criterion in report.criteria:
-        style = _STYLES[criterion.status.value]
-        table.add_row(criterion.id, f"[{style}]{criterion.status.value}[/]", criterion.summary)
-    return table

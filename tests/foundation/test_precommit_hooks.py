@@ -68,7 +68,9 @@ def test_hook_fails_on_direct_db_ops_access_and_passes_once_fixed(tmp_path: Path
     assert planted.returncode == 1, planted.stdout + planted.stderr
     assert "db-ops-access" in planted.stdout
     assert "apps/base/worker/index.ts" in planted.stdout
-    assert re.search(r"^\s+3:\d+\s+error\b", planted.stdout, re.MULTILINE), planted.stdout
+    assert re.search(
+        r"^apps/base/worker/index\.ts:3:\d+: error \[db-ops-access\]", planted.stdout, re.MULTILINE
+    ), planted.stdout
 
     worker.write_text(THROUGH_THE_MONITOR)
     repo.index.add(["apps/base/worker/index.ts"])
