@@ -32,7 +32,13 @@ from ops_monitor.commands.local import db_option, load_settings, open_service
 from ops_monitor.ingest.jsonl import read_jsonl
 from ops_monitor.ingest.malformed import MalformedLines
 from ops_monitor.ingest.resume import FilePosition, identify, same_file
-from ops_monitor.ingest.text import DEFAULT_FORMAT, PatternError, compile_format, read_text
+from ops_monitor.ingest.text import (
+    DEFAULT_FORMAT,
+    PatternError,
+    PatternFit,
+    compile_format,
+    read_text,
+)
 from ops_monitor.ingest.wrangler import read_wrangler
 from ops_monitor.models import LogRecord
 from ops_monitor.service import OpsMonitorService
@@ -152,6 +158,7 @@ def ingest_command(
     except PatternError as error:
         raise click.UsageError(str(error)) from error
     malformed = MalformedLines(keep=settings.malformed_samples)
+    fit = PatternFit()
     show = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
     bar = Progress(
@@ -189,7 +196,9 @@ def ingest_command(
             records = read_wrangler(lines, malformed)
         else:
             assert compiled is not None  # noqa: S101 - compiled above for text
-            records = read_text(lines, malformed, pattern=compiled, default_source=default_source)
+            records = read_text(
+                lines, malformed, pattern=compiled, default_source=default_source, fit=fit
+            )
         summary = service.store_logs(
             records if position is None else position.records(records),
             origin=f"file:{fmt}",
@@ -205,6 +214,8 @@ def ingest_command(
         f"{malformed.count} malformed lines; {summary.expired} expired "
         f"(older than the {settings.retention_days}-day retention, not stored)"
     )
+    if fit.records:
+        click.echo(_fit_line(fit, pattern or DEFAULT_FORMAT))
     for sample in malformed.samples:
         click.echo(f"  malformed: {sample}", err=True)
     if summary.expired and not stored:
@@ -215,3 +226,21 @@ def ingest_command(
         )
         return 1
     return 0
+
+
+def _fit_line(fit: PatternFit, pattern: str) -> str:
+    """How many records the text pattern described as it stands, and what was done with the rest."""
+    line = f"text pattern {pattern!r}: {fit.fitting} of {fit.records} records fit it"
+    if fit.level_found_later:
+        line += (
+            f"; in {fit.level_found_later} the <Level> field held no level and the level was "
+            "found further on in the header"
+        )
+    if fit.no_level:
+        line += (
+            f"; {fit.no_level} had no level at all (stored as info, the field kept as the "
+            "'level_field' attribute)"
+        )
+    if fit.fitting < fit.records:
+        line += "; --pattern describes the layout exactly"
+    return line

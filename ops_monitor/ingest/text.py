@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ops_monitor.analysis.headers import starts_dated
+from ops_monitor.analysis.headers import Kind, fields, kind_of, starts_dated
 from ops_monitor.ingest.lines import logical_lines
 from ops_monitor.ingest.malformed import MalformedLines
 from ops_monitor.ingest.normalise import (
@@ -91,6 +91,45 @@ def _parse_time(text: str, now: datetime) -> datetime:
 
 
 @dataclass
+class PatternFit:
+    """How the records read against the pattern, reported by `ops-monitor ingest`: a layout the
+    pattern does not describe (a PID where `<Level>` stands) is seen, never silently stored."""
+
+    records: int = 0
+    level_found_later: int = 0  # `<Level>` held no level; one stood further on in the header
+    no_level: int = 0  # no level anywhere in the header: stored at info, the field kept
+
+    @property
+    def fitting(self) -> int:
+        return self.records - self.level_found_later - self.no_level
+
+
+LEVEL_FIELD_ATTRIBUTE = "level_field"
+"""Where a `<Level>` field that held no level is kept, so nothing the line said is lost."""
+
+
+def _level_and_message(level: str, message: str, fit: PatternFit) -> tuple[str | None, str, str]:
+    """The level, the message, and what `<Level>` held when it was not a level (else "").
+
+    A `<Level>` that reads as a level is taken as it is. Otherwise the fields that follow it are
+    read the way raw-line header learning reads them (`analysis.headers`): the first one shaped
+    like a level within the header is the level and the message starts after it."""
+    fit.records += 1
+    if not level.strip() or kind_of(level.strip()) is Kind.LEVEL:
+        return level, message, ""
+    rest = f"{level} {message}"
+    for index, (text, end) in enumerate(fields(rest)):
+        kind = kind_of(text)
+        if kind is Kind.LEVEL and index > 0:
+            fit.level_found_later += 1
+            return text.strip("[]<>():,"), rest[end:].strip(), rest[: end - len(text)].strip()
+        if kind is Kind.WORD:
+            break  # the message has begun: a level after this is prose
+    fit.no_level += 1
+    return None, message, level.strip()
+
+
+@dataclass
 class _Pending:
     """A record read from its first line, held until the lines after it show whether they
     continue its message (a stack trace) or start the next record."""
@@ -122,6 +161,7 @@ def read_text(
     pattern: re.Pattern[str],
     default_source: str = "unknown",
     now: datetime | None = None,
+    fit: PatternFit | None = None,
 ) -> Iterator[LogRecord]:
     """Records from the lines the pattern reads. A line it cannot read that follows a record
     and does not start with a date (`  at Foo.bar (foo.js:10)`, `Caused by: ...`) is part of
@@ -134,6 +174,7 @@ def read_text(
     level_key = names.get("level")
     time_keys = [names[k] for k in ("timestamp", "date", "time") if k in names]
     used = {message_key, source_key, level_key, *time_keys}
+    fit = fit if fit is not None else PatternFit()
     now = now or datetime.now(UTC)
     pending: _Pending | None = None
     for line_no, raw in enumerate(logical_lines(lines), start=1):
@@ -143,8 +184,8 @@ def read_text(
         found = pattern.match(line)
         reason = "does not match the pattern"
         if found is not None:
-            fields = found.groupdict()
-            stamp = " ".join(fields[key] for key in time_keys if fields.get(key))
+            found_fields = found.groupdict()
+            stamp = " ".join(found_fields[key] for key in time_keys if found_fields.get(key))
             try:
                 when = _parse_time(stamp, now)
             except BadRecord as error:
@@ -153,15 +194,21 @@ def read_text(
                 if pending is not None:
                     malformed.line = pending.line_no
                     yield pending.record()
-                source = fields.get(source_key) if source_key else None
-                message = fields[message_key].strip()
+                source = found_fields.get(source_key) if source_key else None
+                message = found_fields[message_key].strip()
+                level = found_fields.get(level_key) if level_key else None
+                extra = {k: v for k, v in found_fields.items() if k not in used and v is not None}
+                if level is not None:
+                    level, message, held = _level_and_message(level, message, fit)
+                    if held:
+                        extra[LEVEL_FIELD_ATTRIBUTE] = held
                 pending = _Pending(
                     line_no,
                     when,
                     source.strip() if source else default_source,
-                    level_of(fields.get(level_key) if level_key else None),
+                    level_of(level),
                     [message],
-                    {k: v for k, v in fields.items() if k not in used and v is not None},
+                    extra,
                     len(message),
                 )
                 continue
