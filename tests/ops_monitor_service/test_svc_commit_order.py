@@ -81,17 +81,17 @@ def test_a_database_scanned_by_id_moves_to_transaction_ids_without_loss_or_repea
     service.ingest(records("api", 4))
     service.run_scan("incremental")
     service.ingest(records("api", 3))
-    with store.write() as connection:  # back to a version 2 database, scanned by id
+    with store.write() as connection:  # back to the version before the cursor, scanned by id
         for table in ("operation_logs", "ops_ingest_batches"):
             connection.execute(text(f"ALTER TABLE {table} DROP COLUMN txid"))
         for table in ("ops_ingest_keys", "ops_ingest_checkpoints"):
             connection.execute(text(f"DROP TABLE {table}"))
-        connection.execute(text("DELETE FROM ops_schema_migrations WHERE version = 3"))
+        connection.execute(text("DELETE FROM ops_schema_migrations WHERE version = 5"))
         connection.execute(
             text("UPDATE ops_cursors SET position = 4 WHERE name = 'scan.operation_logs'")
         )
 
-    assert store.migrate() == [3]
+    assert store.migrate() == [5]
     with store.read() as connection:
         assert "txid" in {
             column["name"] for column in inspect(connection).get_columns("operation_logs")
