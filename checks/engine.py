@@ -11,7 +11,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -246,44 +246,66 @@ def _outside(root: Path, files: Sequence[str], paths: set[str]) -> list[str]:
     ]
 
 
-def _facts_store(root: Path, repo_sources: dict[str, SourceFile], cache: Cache) -> Any:
+class _ContextFacts:
     """`Repository.extract`: per-file facts of context files, cached by content hash."""
 
-    memo: dict[tuple[str, str], Any] = {}
+    def __init__(self, root: Path, sources: dict[str, SourceFile], cache: Cache) -> None:
+        self.root = root
+        self.sources = sources
+        self.cache = cache
+        self.memo: dict[tuple[str, str], Any] = {}
+        # What `known` read of a file it found no value for, for `remember`.
+        self.seen: dict[str, tuple[os.stat_result, str, FileResult | None]] = {}
 
-    def store(path: str, key: str, extractor: Any) -> Any:
-        if (path, key) not in memo:
-            memo[path, key] = compute(path, key, extractor)
-        return memo[path, key]
+    def __call__(self, path: str, key: str, extractor: Callable[[SourceFile], Any]) -> Any:
+        if (path, key) not in self.memo:
+            known, value = self.known(path, key)
+            if not known:
+                source = self.sources.get(path)
+                value = None if source is None else extractor(source)
+                if source is not None:
+                    self.remember(path, key, value)
+            self.memo[path, key] = value
+        return self.memo[path, key]
 
-    def compute(path: str, key: str, extractor: Any) -> Any:
-        absolute = root / path
+    def known(self, path: str, key: str) -> tuple[bool, Any]:
+        """(True, value) when cached (or the file is unreadable: None); else (False, None),
+        with the file read into `sources` for the extractor."""
+        if (path, key) in self.memo:
+            return True, self.memo[path, key]
+        absolute = self.root / path
         try:
             stat = absolute.stat()
         except OSError:
-            return None
-        known = cache.lookup(path, stat)
-        if known is not None and key in known.extra:
-            return known.extra[key]
+            return True, None
+        found = self.cache.lookup(path, stat)
+        if found is not None and key in found.extra:
+            return True, found.extra[key]
         try:
             data = absolute.read_bytes()
             text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError):
-            return None
+            return True, None
         sha = content_hash(data)
-        known = cache.by_hash(path, sha)
-        if known is not None and key in known.extra:
-            return known.extra[key]
-        source = repo_sources.get(path) or SourceFile(path, absolute, data, text)
-        repo_sources[path] = source
-        value = extractor(source)
-        updated = dataclasses.replace(known) if known is not None else FileResult(sha)
+        found = self.cache.by_hash(path, sha)
+        if found is not None and key in found.extra:
+            return True, found.extra[key]
+        if path not in self.sources:
+            self.sources[path] = SourceFile(path, absolute, data, text)
+        self.seen[path] = (stat, sha, found)
+        return False, None
+
+    def remember(self, path: str, key: str, value: Any) -> None:
+        self.memo[path, key] = value
+        seen = self.seen.get(path)
+        if seen is None:  # pragma: no cover - remember always follows a miss of known
+            return
+        stat, sha, found = seen
+        updated = dataclasses.replace(found) if found is not None else FileResult(sha)
         updated.size, updated.mtime = stat.st_size, stat.st_mtime_ns
         updated.extra = {**updated.extra, key: value}
-        cache.store(path, updated)
-        return value
-
-    return store
+        self.seen[path] = (stat, sha, updated)  # a second key adds to this one
+        self.cache.store(path, updated)
 
 
 def _run_repo_rules(
@@ -299,7 +321,7 @@ def _run_repo_rules(
     if not repo_rules:
         return
     sources: dict[str, SourceFile] = {}
-    repo = Repository(root, files, targets, facts, sources, _facts_store(root, sources, cache))
+    repo = Repository(root, files, targets, facts, sources, _ContextFacts(root, sources, cache))
     for rule, options in repo_rules:
         started = time.perf_counter()
         found = [f for f in rule.check_repo(repo, options) if repo.is_target(f.path)]

@@ -96,11 +96,34 @@ class _Server:
                 answer = json.loads(process.stdout.readline() or "null")
             except (OSError, ValueError):
                 return None
-        if not isinstance(answer, list):
-            return None
-        return [
-            Diagnostic(int(line), int(column), str(message)) for line, column, message in answer
-        ]
+        return _diagnostics(answer)
+
+    def parse_many(self, requests: list[tuple[str, str]]) -> list[list[Diagnostic] | None]:
+        """Answers for many (kind, text) requests, written by one thread while this one reads,
+        so node never waits for the next question and neither side fills a pipe and blocks."""
+        process = self._process
+        if process.stdin is None or process.stdout is None:  # pragma: no cover - pipes requested
+            return [None] * len(requests)
+        stdin, stdout = process.stdin, process.stdout
+
+        def send() -> None:
+            with contextlib.suppress(OSError, ValueError):  # node died: the reads see it
+                for kind, text in requests:
+                    stdin.write(json.dumps({"kind": kind, "text": text}) + "\n")
+                stdin.flush()
+
+        answers: list[list[Diagnostic] | None] = []
+        with self._lock:
+            writer = threading.Thread(target=send, name="typescript-requests", daemon=True)
+            writer.start()
+            for _request in requests:
+                try:
+                    answer = json.loads(stdout.readline() or "null")
+                except (OSError, ValueError):
+                    answer = None
+                answers.append(_diagnostics(answer))
+            writer.join()
+        return answers
 
     def close(self) -> None:
         if self._process.stdin is not None:
@@ -110,6 +133,12 @@ class _Server:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover - node ignores EOF only if wedged
             self._process.kill()
+
+
+def _diagnostics(answer: object) -> list[Diagnostic] | None:
+    if not isinstance(answer, list):
+        return None
+    return [Diagnostic(int(line), int(column), str(message)) for line, column, message in answer]
 
 
 _servers: dict[tuple[str, Path], _Server | None] = {}
@@ -258,20 +287,39 @@ def _server(executable: str, typescript: Path) -> _Server | None:
         return _servers[key]
 
 
-def typescript_diagnostics(
-    file: SourceFile, node: str, typescript: str, install: bool
-) -> list[Diagnostic] | None:
-    """The TypeScript parser's diagnostics for a file ([] when it parses), or None when no
-    parser can be run here (no node, no typescript)."""
-    kind = _KINDS.get(file.language or "")
-    if kind is None or not node:
+def _server_for(root: Path, node: str, typescript: str, install: bool) -> _Server | None:
+    if not node:
         return None
-    root = _root_of(file)
     executable = _node_executable(node, root)
     if executable is None:
         return None
     location = find_typescript(root, typescript, install)
     if location is None:
         return None
-    server = _server(executable, location.resolve())
+    return _server(executable, location.resolve())
+
+
+def typescript_diagnostics(
+    file: SourceFile, node: str, typescript: str, install: bool
+) -> list[Diagnostic] | None:
+    """The TypeScript parser's diagnostics for a file ([] when it parses), or None when no
+    parser can be run here (no node, no typescript)."""
+    kind = _KINDS.get(file.language or "")
+    if kind is None:
+        return None
+    server = _server_for(_root_of(file), node, typescript, install)
     return None if server is None else server.parse(kind, file.text)
+
+
+def typescript_verdicts(
+    root: Path, files: list[SourceFile], node: str, typescript: str, install: bool
+) -> list[list[Diagnostic] | None]:
+    """`typescript_diagnostics` for many files of the tree at `root`, asked of one `node`
+    process in one stream: one interpreter start and one load of TypeScript per audit."""
+    kinds = [_KINDS.get(file.language or "") for file in files]
+    server = _server_for(root.resolve(), node, typescript, install) if any(kinds) else None
+    if server is None:
+        return [None] * len(files)
+    asked = [(kind, file.text) for kind, file in zip(kinds, files, strict=True) if kind]
+    answers = iter(server.parse_many(asked))
+    return [next(answers) if kind else None for kind in kinds]

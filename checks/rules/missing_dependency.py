@@ -227,10 +227,19 @@ class _Context:
         self.repo = repo
         self._aliases: dict[str, tuple[list[str], list[Path]]] = {}
         self._tsconfigs: dict[str, list[str]] = {}
+        self._manifests: dict[str, dict[str, Any] | None] = {}
+        self._roots: dict[str, str | None] = {}
+        self._package_dirs: dict[str, str | None] = {}
+        self._local: dict[tuple[Path, str], bool] = {}
         for path in repo.matching("tsconfig*.json"):
             self._tsconfigs.setdefault(posixpath.dirname(path), []).append(path)
 
     def manifest(self, directory: str) -> dict[str, Any] | None:
+        if directory not in self._manifests:
+            self._manifests[directory] = self._read_manifest(directory)
+        return self._manifests[directory]
+
+    def _read_manifest(self, directory: str) -> dict[str, Any] | None:
         path = posixpath.join(directory, "package.json") if directory else "package.json"
         if not (self.repo.root / path).is_file():
             return None
@@ -239,6 +248,11 @@ class _Context:
 
     def package_dir(self, path: str) -> str | None:
         directory = posixpath.dirname(path)
+        if directory not in self._package_dirs:
+            self._package_dirs[directory] = self._package_dir(directory)
+        return self._package_dirs[directory]
+
+    def _package_dir(self, directory: str) -> str | None:
         while True:
             if self.manifest(directory) is not None:
                 return directory
@@ -246,7 +260,21 @@ class _Context:
                 return None
             directory = posixpath.dirname(directory)
 
+    def is_local(self, base: Path, specifier: str) -> bool:
+        """Does `specifier` name a file under a `baseUrl` directory?"""
+        key = (base, specifier)
+        if key not in self._local:
+            self._local[key] = any(
+                (base / f"{specifier}{suffix}").is_file() for suffix in _LOCAL_SUFFIXES
+            )
+        return self._local[key]
+
     def workspace_root(self, package_dir: str) -> str | None:
+        if package_dir not in self._roots:
+            self._roots[package_dir] = self._workspace_root(package_dir)
+        return self._roots[package_dir]
+
+    def _workspace_root(self, package_dir: str) -> str | None:
         directory = package_dir
         while directory:
             directory = posixpath.dirname(directory)
@@ -315,9 +343,8 @@ def _is_alias(
         patterns, base_urls = context.aliases(folder)
         if any(_matches_alias(specifier, pattern) for pattern in patterns):
             return True
-        for base in base_urls:
-            if any((base / f"{specifier}{suffix}").is_file() for suffix in _LOCAL_SUFFIXES):
-                return True
+        if any(context.is_local(base, specifier) for base in base_urls):
+            return True
     return False
 
 

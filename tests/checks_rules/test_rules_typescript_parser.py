@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from checks.rules import _typescript_parser as ts
-from checks.rules.syntax_error import Options, check
+from checks.rules.syntax_error import Options, check_file
 from checks.source import SourceFile
 
 from .conftest import MakeRepo, audit_rule, needs_node
@@ -235,7 +235,7 @@ def test_a_typescript_that_fails_to_load_means_no_second_opinion(tmp_path: Path)
     file = source_in(tmp_path, "a.ts", BROKEN)
 
     verdict = ts.typescript_diagnostics(file, "node", str(broken), install=False)
-    findings = check(file, Options(typescript=str(broken), install_typescript=False))
+    findings = check_file(file, Options(typescript=str(broken), install_typescript=False))
 
     assert verdict is None
     assert len(findings) == 1  # the known-gaps fallback still reports it
