@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
-SOURCE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+SOURCE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".py")
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def build(root: Path | None = None, cache: Path | None = None) -> Path:
         },
     )
     _write_json(root / "packages/shared/package.json", {"name": "@mono/shared", "private": True})
-    (root / ".gitignore").write_text(".corpus\n", encoding="utf-8")
+    (root / ".gitignore").write_text(".corpus\n.semgrepignore\n", encoding="utf-8")
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
     subprocess.run([*git, "init", "-q"], cwd=root, check=True)
     subprocess.run([*git, "add", "-A", "-f", "."], cwd=root, check=True)

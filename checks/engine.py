@@ -57,8 +57,33 @@ def _name_matcher(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in parts), re.DOTALL)
 
 
+_WILDCARDS = frozenset("*?[]\\/")
+
+
+@lru_cache(maxsize=64)
+def _simple_names(patterns: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]] | None:
+    """(suffixes, exact names) when every pattern is `*.suffix` or a plain file name, so that a
+    path is matched with `endswith` rather than a regex (thousands of files, every run)."""
+    suffixes: list[str] = []
+    names: set[str] = set()
+    for pattern in patterns:
+        rest = pattern[1:] if pattern.startswith("*.") else pattern
+        if _WILDCARDS.intersection(rest):
+            return None
+        if pattern.startswith("*."):
+            suffixes.append(rest)
+        else:
+            names.add(pattern)
+    return tuple(suffixes), frozenset(names)
+
+
 def applies(rule: Rule, path: str) -> bool:
-    return _name_matcher(rule.files).fullmatch(path) is not None
+    simple = _simple_names(rule.files)
+    if simple is None:
+        return _name_matcher(rule.files).fullmatch(path) is not None
+    suffixes, names = simple
+    name = path[path.rfind("/") + 1 :]
+    return name in names or name.endswith(suffixes)
 
 
 def _skip_reason(data: bytes) -> str | None:

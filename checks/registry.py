@@ -149,5 +149,10 @@ def rule_ids() -> list[str]:
     return [name.rsplit(".", 1)[-1].replace("_", "-") for name in RULE_MODULES]
 
 
+@cache
+def _rules_by_id() -> dict[str, Rule]:
+    return {rule.id: rule for rule in _all_rules()}
+
+
 def get_rule(rule_id: str) -> Rule | None:
-    return next((rule for rule in _all_rules() if rule.id == rule_id), None)
+    return _rules_by_id().get(rule_id)

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -87,6 +89,14 @@ def shared(key: Hashable, compute: Callable[[], T]) -> T:
     return value
 
 
+@lru_cache(maxsize=64)
+def _translated(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None] | None:
+    """`fnmatchcase` for any of `patterns`, as one compiled regex; None for no pattern."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
+
+
 class Repository:
     """Discovered files of one run, with shared, lazily read `SourceFile`s."""
 
@@ -107,6 +117,7 @@ class Repository:
         self._facts = facts or {}
         self._sources: dict[str, SourceFile] = sources if sources is not None else {}
         self._facts_store = facts_store
+        self._matching: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def is_target(self, path: str) -> bool:
         return path in self._target_set
@@ -117,14 +128,18 @@ class Repository:
 
     def matching(self, *patterns: str, among: Sequence[str] | None = None) -> list[str]:
         """Files whose name (for a pattern without '/') or path matches a glob pattern."""
-        found = []
-        for path in self.files if among is None else among:
-            name = path.rsplit("/", 1)[-1]
-            for pattern in patterns:
-                subject = path if "/" in pattern else name
-                if fnmatch.fnmatchcase(subject, pattern):
-                    found.append(path)
-                    break
+        if among is None and patterns in self._matching:
+            return list(self._matching[patterns])
+        by_name = _translated(tuple(p for p in patterns if "/" not in p))
+        by_path = _translated(tuple(p for p in patterns if "/" in p))
+        found = [
+            path
+            for path in (self.files if among is None else among)
+            if (by_name is not None and by_name(path[path.rfind("/") + 1 :]))
+            or (by_path is not None and by_path(path))
+        ]
+        if among is None:
+            self._matching[patterns] = tuple(found)
         return found
 
     def depends_on(self, *paths: str | Path) -> None:

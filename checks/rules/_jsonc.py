@@ -12,26 +12,34 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import json5
 
-# A string (kept), a comment (dropped) or a comma followed only by blanks and comments before a
-# closing bracket (dropped).
-_TOKENS = re.compile(
-    r'(?P<string>"(?:[^"\\\n]|\\.)*")'
-    r"|(?P<comment>//[^\n]*|/\*.*?\*/)"
-    r"|(?P<trailing>,(?=(?:\s|//[^\n]*|/\*.*?\*/)*[\]}]))",
-    re.DOTALL,
-)
+_STRING = r'"(?:[^"\\\n]|\\.)*"'
+# A string (kept) or a comment (a blank: `1/**/2` must not become `12`).
+_COMMENTS = re.compile(rf"(?P<string>{_STRING})|//[^\n]*|/\*.*?\*/", re.DOTALL)
+# A comma with no value before it (`{,}`, `[1,,2]`): JSON5 refuses it, so must we.
+_STRAY_COMMA = re.compile(rf"(?P<string>{_STRING})|[\[{{,]\s*,")
+# A string (kept) or a comma followed only by blanks before a closing bracket (dropped).
+_TRAILING = re.compile(rf"(?P<string>{_STRING})|,(?=\s*[\]}}])")
 
 
-def _plain(match: re.Match[str]) -> str:
-    if match.group("string") is not None:
-        return match.group("string")
-    if match.group("comment") is not None:
-        return " "  # a comment separates tokens: `1/**/2` must not become `12`
-    return ""
+def _keep_strings(blank: str) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        string = match.group("string")
+        return blank if string is None else string
+
+    return replace
+
+
+def _plain_json(text: str) -> str | None:
+    """`text` without comments and trailing commas, or None when it has a stray comma."""
+    uncommented = _COMMENTS.sub(_keep_strings(" "), text)
+    if any(match.group("string") is None for match in _STRAY_COMMA.finditer(uncommented)):
+        return None
+    return _TRAILING.sub(_keep_strings(""), uncommented)
 
 
 def loads(text: str) -> Any:
@@ -40,9 +48,12 @@ def loads(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         pass
-    try:
-        # A JSON5 single-quoted string keeps at least its opening quote through the removal,
-        # so `json` still fails on it and `json5` reads the original.
-        return json.loads(_TOKENS.sub(_plain, text))
-    except ValueError:
-        return json5.loads(text)
+    plain = _plain_json(text)
+    if plain is not None:
+        try:
+            # A JSON5 single-quoted string keeps at least its opening quote through the
+            # removal, so `json` still fails on it and `json5` reads the original.
+            return json.loads(plain)
+        except ValueError:
+            pass
+    return json5.loads(text)

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -225,6 +226,12 @@ def _install(prefix: Path) -> Path | None:
         with FileLock(str(prefix / ".install.lock"), timeout=INSTALL_TIMEOUT + 30):
             if _is_pinned(target):
                 return target  # another process installed it while this one waited
+            print(  # the first run ever is slower: say why, and what lands where
+                f"installing typescript@{TYPESCRIPT_VERSION} into {prefix} (once; the "
+                "syntax-error rule's second opinion)",
+                file=sys.stderr,
+                flush=True,
+            )
             manifest = prefix / "package.json"  # the prefix is its own project: npm looks no
             if not manifest.is_file():  # further up for a package.json or an .npmrc
                 manifest.write_text('{"private": true}\n', encoding="utf-8")

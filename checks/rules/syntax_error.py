@@ -162,20 +162,29 @@ def check_file(file: SourceFile, options: Options) -> list[Finding]:
 def first_error(root: Node) -> Node | None:
     """The earliest ERROR or MISSING node, narrowed to the innermost one inside it: an outer
     ERROR often spans the whole enclosing statement while the broken token sits further in."""
-    found = next((node for node in walk(root) if node.is_error or node.is_missing), None)
+    found = next(_flagged(root), None)
     while found is not None and found.is_error:
-        inner = next(
-            (
-                node
-                for node in walk(found)
-                if node.id != found.id and (node.is_error or node.is_missing)
-            ),
-            None,
-        )
+        inner = next((node for node in _flagged(found) if node.id != found.id), None)
         if inner is None:
             break
         found = inner
     return found
+
+
+def _flagged(node: Node) -> Iterator[Node]:
+    """The ERROR and MISSING nodes at or below `node`, in document order (depth first), entering
+    only subtrees that hold an error: a broken file costs a walk along its errors, not over
+    every node."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.is_error or current.is_missing:
+            yield current
+        stack.extend(
+            child
+            for child in reversed(current.children)
+            if child.has_error or child.is_error or child.is_missing
+        )
 
 
 def describe(file: SourceFile, node: Node) -> str:

@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
+from checks.api import audit
 from checks.rules import _typescript_parser as ts
 from checks.rules.syntax_error import Options, check_file
 from checks.source import SourceFile
@@ -284,3 +286,65 @@ def test_servers_are_closed_at_exit(installed_typescript: Path, tmp_path: Path) 
 
     assert ts._servers == {}
     assert ts.typescript_diagnostics(file, "node", str(installed_typescript), install=False)
+
+
+def counting_typescript(directory: Path, log: Path, real: Path) -> Path:
+    """A `typescript` package that forwards to the real one and logs each load and each file it
+    is asked to parse."""
+    package = directory / "typescript"
+    (package / "lib").mkdir(parents=True)
+    manifest = {"version": ts.TYPESCRIPT_VERSION, "main": "./lib/typescript.js"}
+    (package / "package.json").write_text(json.dumps(manifest))
+    (package / "lib" / "typescript.js").write_text(
+        "const fs = require('fs');\n"
+        f"const log = {json.dumps(str(log))};\n"
+        "fs.appendFileSync(log, 'load\\n');\n"
+        f"const real = require({json.dumps(str(real))});\n"
+        "const counted = Object.create(real);\n"
+        "Object.defineProperty(counted, 'createSourceFile', { value: (...args) => {\n"
+        "  fs.appendFileSync(log, 'parse\\n');\n"
+        "  return real.createSourceFile(...args);\n"
+        "} });\n"
+        "module.exports = counted;\n"
+    )
+    return package
+
+
+@needs_node
+def test_one_typescript_process_confirms_every_candidate_and_only_changed_files_are_asked_again(
+    installed_typescript: Path,
+    make_repo: MakeRepo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("READINESS_CACHE_DIR", str(tmp_path / "cache"))
+    log = tmp_path / "typescript.log"
+    package = counting_typescript(tmp_path / "ts", log, installed_typescript)
+    options = {"typescript": str(package), "install_typescript": False}
+    root = make_repo(
+        {
+            "readiness.yaml": yaml.safe_dump({"checks": {"rules": {"syntax-error": options}}}),
+            "src/a.ts": BROKEN,
+            "src/b.ts": "const x = ;\n",
+            "src/c.ts": BROKEN,
+            "src/fine.ts": "export const ok = 1;\n",
+        }
+    )
+
+    cold = audit(root, select=["syntax-error"])
+    asked_cold = log.read_text().splitlines()
+    (root / "src/b.ts").write_text("let y = ;\n")
+    stat = (root / "src/b.ts").stat()
+    os.utime(root / "src/b.ts", ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    warm = audit(root, select=["syntax-error"])
+    asked_warm = log.read_text().splitlines()[len(asked_cold) :]
+
+    assert asked_cold == ["load", "parse", "parse", "parse"]  # the fine file is never asked
+    assert asked_warm == ["parse"]  # b.ts only: the other verdicts are kept per content
+    assert [f.path for f in cold.findings] == ["src/a.ts", "src/b.ts", "src/c.ts"]
+    assert [(f.path, f.snippet) for f in warm.findings] == [
+        ("src/a.ts", "return 1;"),
+        ("src/b.ts", "let y = ;"),
+        ("src/c.ts", "return 1;"),
+    ]
+    assert warm.summary["analysed"] == 1
