@@ -196,6 +196,28 @@ def _jobs_for(path: str, jobs: Sequence[Job], rules: dict[str, Rule]) -> list[Jo
     return [job for job in jobs if applies(rules[job.rule_id], path)]
 
 
+def _job_picker(jobs: Sequence[Job], rules: dict[str, Rule]) -> Callable[[str], list[Job]]:
+    """`_jobs_for`, remembered by what decides it when every rule matches `*.suffix` globs
+    and plain names: the name from its first dot on (a suffix starting with a dot can only
+    match there), and the name itself when some rule names it."""
+    simple = [_simple_names(rules[job.rule_id].files) for job in jobs]
+    if any(names is None for names in simple):
+        return lambda path: _jobs_for(path, jobs, rules)
+    named = frozenset().union(*(names[1] for names in simple if names is not None))
+    memo: dict[tuple[str, str], list[Job]] = {}
+
+    def pick(path: str) -> list[Job]:
+        name = path[path.rfind("/") + 1 :]
+        dot = name.find(".")
+        key = (name[dot:] if dot >= 0 else "", name if name in named else "")
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _jobs_for(path, jobs, rules)
+        return found
+
+    return pick
+
+
 def _incomplete(result: FileResult, jobs: Sequence[Job]) -> bool:
     return result.directives is None or any(not result.has(job.key) for job in jobs)
 
@@ -218,8 +240,9 @@ def analyse(
     results: dict[str, FileResult] = {}
     todo: Work = []
     base = str(root) + os.sep
+    pick = _job_picker(jobs, rules)
     for path in targets:
-        file_jobs = _jobs_for(path, jobs, rules)
+        file_jobs = pick(path)
         try:
             stat = os.stat(base + path)  # noqa: PTH116 - thousands of Path objects cost real time
         except OSError:
