@@ -155,9 +155,12 @@ def _analyse_chunk(root: Path, items: Work) -> tuple[int, list[FileResult]]:
     return os.getpid(), [analyse_file(root, path, jobs, previous) for path, jobs, previous in items]
 
 
-def _analyse_all(root: Path, todo: Work, workers: int) -> tuple[list[FileResult], int]:
+def _analyse_all(
+    root: Path, todo: Work, workers: int, started: Callable[[], None] = lambda: None
+) -> tuple[list[FileResult], int]:
     """The result of every item of `todo`, in order, and how many worker processes did the
-    work (0: this process did it all)."""
+    work (0: this process did it all). `started` runs once the workers are forked, only when
+    there are workers."""
     if workers <= 1 or len(todo) < PARALLEL_THRESHOLD:
         return _analyse_chunk(root, todo)[1], 0
     import multiprocessing
@@ -167,7 +170,9 @@ def _analyse_all(root: Path, todo: Work, workers: int) -> tuple[list[FileResult]
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     context = multiprocessing.get_context(pool_start_method())
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        done = list(pool.map(_analyse_chunk, [root] * len(chunks), chunks))
+        pending = pool.map(_analyse_chunk, [root] * len(chunks), chunks)  # forks the workers
+        started()
+        done = list(pending)
     processes = {pid for pid, _ in done} - {os.getpid()}
     return [result for _, chunk in done for result in chunk], len(processes)
 
@@ -252,7 +257,7 @@ def analyse(
             results[path] = result
         else:
             todo.append((path, file_jobs, cache.get(path)))
-    done, analysis.workers = _analyse_all(root, todo, worker_count())
+    done, analysis.workers = _analyse_all(root, todo, worker_count(), _preparer(root, selected))
     for (path, _, _), result in zip(todo, done, strict=True):
         if result.fresh:
             analysis.analysed += 1
@@ -281,6 +286,15 @@ def analyse(
         _run_repo_rules(root, files, targets, selected, facts, cache, analysis)
     analysis.dependencies = stamps(_outside(root, files, read))
     return analysis
+
+
+def _preparer(root: Path, selected: Sequence[tuple[Rule, Any]]) -> Callable[[], None]:
+    def prepare() -> None:
+        for rule, options in selected:
+            if rule.prepare is not None:
+                rule.prepare(root, options)
+
+    return prepare
 
 
 def _outside(root: Path, files: Sequence[str], paths: set[str]) -> list[str]:

@@ -19,6 +19,9 @@ A rule module `checks/rules/<id_with_underscores>.py` provides:
   across the tree; runs every time, on cached per-file facts);
 - optional `extract(file: SourceFile, options) -> JSON value | None` (repo rules only): per-file
   facts gathered in the parallel, cached phase and read back with `repo.facts(ID)`;
+- optional `prepare(root: Path, options) -> None`: called when a cold audit starts analysing
+  many files in worker processes, to start a slow helper (a compiler process) in a background
+  thread while files are parsed;
 - optional `fix(repo: Repository, finding: Finding, options) -> bool` for `--fix`: rewrite the file
   safely (atomically, keeping formatting) and return True when it changed something.
 """
@@ -29,6 +32,7 @@ import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, is_dataclass
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -92,6 +96,11 @@ class Rule:
     @property
     def extract(self) -> Callable[[SourceFile, Any], Any] | None:
         function: Callable[[SourceFile, Any], Any] | None = getattr(self.module, "extract", None)
+        return function
+
+    @property
+    def prepare(self) -> Callable[[Path, Any], None] | None:
+        function: Callable[[Path, Any], None] | None = getattr(self.module, "prepare", None)
         return function
 
     @property

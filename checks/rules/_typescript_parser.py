@@ -306,6 +306,32 @@ def _server_for(root: Path, node: str, typescript: str, install: bool) -> _Serve
     return _server(executable, location.resolve())
 
 
+_starting: dict[tuple[Path, str, str, bool], threading.Thread] = {}
+
+
+def prestart(root: Path, node: str, typescript: str, install: bool) -> None:
+    """Find (or install) TypeScript and start its `node` in a background thread, so that both
+    happen while the audit parses files; `typescript_verdicts` waits for it. Call it only
+    after any worker process has been forked: a fork must not copy a running thread."""
+    key = (root.resolve(), node, typescript, install)
+    with _servers_lock:
+        if key in _starting:
+            return
+        thread = threading.Thread(
+            target=_server_for, args=key, name="typescript-start", daemon=True
+        )
+        _starting[key] = thread
+    thread.start()
+
+
+def _started(root: Path, node: str, typescript: str, install: bool) -> None:
+    """Wait for a `prestart` of the same parser, if one is running."""
+    with _servers_lock:
+        thread = _starting.pop((root, node, typescript, install), None)
+    if thread is not None:
+        thread.join()
+
+
 def typescript_diagnostics(
     file: SourceFile, node: str, typescript: str, install: bool
 ) -> list[Diagnostic] | None:
@@ -324,7 +350,9 @@ def typescript_verdicts(
     """`typescript_diagnostics` for many files of the tree at `root`, asked of one `node`
     process in one stream: one interpreter start and one load of TypeScript per audit."""
     kinds = [_KINDS.get(file.language or "") for file in files]
-    server = _server_for(root.resolve(), node, typescript, install) if any(kinds) else None
+    root = root.resolve()
+    _started(root, node, typescript, install)
+    server = _server_for(root, node, typescript, install) if any(kinds) else None
     if server is None:
         return [None] * len(files)
     asked = [(kind, file.text) for kind, file in zip(kinds, files, strict=True) if kind]

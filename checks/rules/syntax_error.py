@@ -52,6 +52,7 @@ import ast
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checks.model import Finding, Severity
@@ -59,6 +60,7 @@ from checks.repository import Repository
 from checks.rules._syntax_gaps import is_known_gap
 from checks.rules._typescript_parser import (
     TYPESCRIPT_VERSION,
+    prestart,
     typescript_diagnostics,
     typescript_verdicts,
 )
@@ -99,6 +101,12 @@ def extract(file: SourceFile, options: Options) -> dict[str, Any] | None:
         return None
     fallback = None if is_known_gap(file, error) else describe(file, error)
     return {"at": list(file.position(error)), "confirm": True, "fallback": fallback}
+
+
+def prepare(root: Path, options: Options) -> None:
+    """A cold audit of many files starts the TypeScript parser (installing it on the first
+    run ever) while the files are parsed, not after."""
+    prestart(root, options.node, options.typescript, options.install_typescript)
 
 
 def check_repo(repo: Repository, options: Options) -> Iterator[Finding]:
@@ -235,4 +243,5 @@ __all__ = [
     "describe",
     "extract",
     "first_error",
+    "prepare",
 ]

@@ -348,3 +348,20 @@ def test_one_typescript_process_confirms_every_candidate_and_only_changed_files_
         ("src/c.ts", "return 1;"),
     ]
     assert warm.summary["analysed"] == 1
+
+
+@needs_node
+def test_a_parser_started_ahead_is_the_one_that_answers(
+    installed_typescript: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "typescript.log"
+    package = counting_typescript(tmp_path / "ts", log, installed_typescript)
+    root = tmp_path / "tree"
+    root.mkdir()
+    files = [source_in(root, "a.ts", BROKEN), source_in(root, "b.ts", "export const b = 1;\n")]
+
+    ts.prestart(root, "node", str(package), False)
+    verdicts = ts.typescript_verdicts(root, files, "node", str(package), False)
+
+    assert [[d.message for d in v or []][:1] for v in verdicts] == [["':' expected."], []]
+    assert log.read_text().splitlines() == ["load", "parse", "parse"]
