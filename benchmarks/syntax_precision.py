@@ -79,7 +79,7 @@ def run(
     for path in files:
         file = source(path, root)
         if file is not None:
-            findings.extend(syntax_error.check(file, options))
+            findings.extend(syntax_error.check_file(file, options))
     return findings, time.perf_counter() - started
 
 
@@ -109,7 +109,7 @@ def recall(
         if file is None or not typescript_diagnostics(file, "node", "", install=True):
             continue  # the plant landed in a comment or string: not an error after all
         planted += 1
-        if syntax_error.check(file, options):
+        if syntax_error.check_file(file, options):
             caught += 1
         elif verbose:
             print(f"  missed planted error: {file.path} line {at + 1}", file=sys.stderr)

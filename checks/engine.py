@@ -11,7 +11,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -57,8 +57,33 @@ def _name_matcher(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in parts), re.DOTALL)
 
 
+_WILDCARDS = frozenset("*?[]\\/")
+
+
+@lru_cache(maxsize=64)
+def _simple_names(patterns: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]] | None:
+    """(suffixes, exact names) when every pattern is `*.suffix` or a plain file name, so that a
+    path is matched with `endswith` rather than a regex (thousands of files, every run)."""
+    suffixes: list[str] = []
+    names: set[str] = set()
+    for pattern in patterns:
+        rest = pattern[1:] if pattern.startswith("*.") else pattern
+        if _WILDCARDS.intersection(rest):
+            return None
+        if pattern.startswith("*."):
+            suffixes.append(rest)
+        else:
+            names.add(pattern)
+    return tuple(suffixes), frozenset(names)
+
+
 def applies(rule: Rule, path: str) -> bool:
-    return _name_matcher(rule.files).fullmatch(path) is not None
+    simple = _simple_names(rule.files)
+    if simple is None:
+        return _name_matcher(rule.files).fullmatch(path) is not None
+    suffixes, names = simple
+    name = path[path.rfind("/") + 1 :]
+    return name in names or name.endswith(suffixes)
 
 
 def _skip_reason(data: bytes) -> str | None:
@@ -130,9 +155,12 @@ def _analyse_chunk(root: Path, items: Work) -> tuple[int, list[FileResult]]:
     return os.getpid(), [analyse_file(root, path, jobs, previous) for path, jobs, previous in items]
 
 
-def _analyse_all(root: Path, todo: Work, workers: int) -> tuple[list[FileResult], int]:
+def _analyse_all(
+    root: Path, todo: Work, workers: int, started: Callable[[], None] = lambda: None
+) -> tuple[list[FileResult], int]:
     """The result of every item of `todo`, in order, and how many worker processes did the
-    work (0: this process did it all)."""
+    work (0: this process did it all). `started` runs once the workers are forked, only when
+    there are workers."""
     if workers <= 1 or len(todo) < PARALLEL_THRESHOLD:
         return _analyse_chunk(root, todo)[1], 0
     import multiprocessing
@@ -142,7 +170,9 @@ def _analyse_all(root: Path, todo: Work, workers: int) -> tuple[list[FileResult]
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     context = multiprocessing.get_context(pool_start_method())
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        done = list(pool.map(_analyse_chunk, [root] * len(chunks), chunks))
+        pending = pool.map(_analyse_chunk, [root] * len(chunks), chunks)  # forks the workers
+        started()
+        done = list(pending)
     processes = {pid for pid, _ in done} - {os.getpid()}
     return [result for _, chunk in done for result in chunk], len(processes)
 
@@ -171,6 +201,28 @@ def _jobs_for(path: str, jobs: Sequence[Job], rules: dict[str, Rule]) -> list[Jo
     return [job for job in jobs if applies(rules[job.rule_id], path)]
 
 
+def _job_picker(jobs: Sequence[Job], rules: dict[str, Rule]) -> Callable[[str], list[Job]]:
+    """`_jobs_for`, remembered by what decides it when every rule matches `*.suffix` globs
+    and plain names: the name from its first dot on (a suffix starting with a dot can only
+    match there), and the name itself when some rule names it."""
+    simple = [_simple_names(rules[job.rule_id].files) for job in jobs]
+    if any(names is None for names in simple):
+        return lambda path: _jobs_for(path, jobs, rules)
+    named = frozenset().union(*(names[1] for names in simple if names is not None))
+    memo: dict[tuple[str, str], list[Job]] = {}
+
+    def pick(path: str) -> list[Job]:
+        name = path[path.rfind("/") + 1 :]
+        dot = name.find(".")
+        key = (name[dot:] if dot >= 0 else "", name if name in named else "")
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _jobs_for(path, jobs, rules)
+        return found
+
+    return pick
+
+
 def _incomplete(result: FileResult, jobs: Sequence[Job]) -> bool:
     return result.directives is None or any(not result.has(job.key) for job in jobs)
 
@@ -193,8 +245,9 @@ def analyse(
     results: dict[str, FileResult] = {}
     todo: Work = []
     base = str(root) + os.sep
+    pick = _job_picker(jobs, rules)
     for path in targets:
-        file_jobs = _jobs_for(path, jobs, rules)
+        file_jobs = pick(path)
         try:
             stat = os.stat(base + path)  # noqa: PTH116 - thousands of Path objects cost real time
         except OSError:
@@ -204,7 +257,7 @@ def analyse(
             results[path] = result
         else:
             todo.append((path, file_jobs, cache.get(path)))
-    done, analysis.workers = _analyse_all(root, todo, worker_count())
+    done, analysis.workers = _analyse_all(root, todo, worker_count(), _preparer(root, selected))
     for (path, _, _), result in zip(todo, done, strict=True):
         if result.fresh:
             analysis.analysed += 1
@@ -235,6 +288,15 @@ def analyse(
     return analysis
 
 
+def _preparer(root: Path, selected: Sequence[tuple[Rule, Any]]) -> Callable[[], None]:
+    def prepare() -> None:
+        for rule, options in selected:
+            if rule.prepare is not None:
+                rule.prepare(root, options)
+
+    return prepare
+
+
 def _outside(root: Path, files: Sequence[str], paths: set[str]) -> list[str]:
     """The recorded paths that are not discovered files (those the snapshot key covers)."""
     prefix = str(root.absolute()) + os.sep
@@ -246,44 +308,66 @@ def _outside(root: Path, files: Sequence[str], paths: set[str]) -> list[str]:
     ]
 
 
-def _facts_store(root: Path, repo_sources: dict[str, SourceFile], cache: Cache) -> Any:
+class _ContextFacts:
     """`Repository.extract`: per-file facts of context files, cached by content hash."""
 
-    memo: dict[tuple[str, str], Any] = {}
+    def __init__(self, root: Path, sources: dict[str, SourceFile], cache: Cache) -> None:
+        self.root = root
+        self.sources = sources
+        self.cache = cache
+        self.memo: dict[tuple[str, str], Any] = {}
+        # What `known` read of a file it found no value for, for `remember`.
+        self.seen: dict[str, tuple[os.stat_result, str, FileResult | None]] = {}
 
-    def store(path: str, key: str, extractor: Any) -> Any:
-        if (path, key) not in memo:
-            memo[path, key] = compute(path, key, extractor)
-        return memo[path, key]
+    def __call__(self, path: str, key: str, extractor: Callable[[SourceFile], Any]) -> Any:
+        if (path, key) not in self.memo:
+            known, value = self.known(path, key)
+            if not known:
+                source = self.sources.get(path)
+                value = None if source is None else extractor(source)
+                if source is not None:
+                    self.remember(path, key, value)
+            self.memo[path, key] = value
+        return self.memo[path, key]
 
-    def compute(path: str, key: str, extractor: Any) -> Any:
-        absolute = root / path
+    def known(self, path: str, key: str) -> tuple[bool, Any]:
+        """(True, value) when cached (or the file is unreadable: None); else (False, None),
+        with the file read into `sources` for the extractor."""
+        if (path, key) in self.memo:
+            return True, self.memo[path, key]
+        absolute = self.root / path
         try:
             stat = absolute.stat()
         except OSError:
-            return None
-        known = cache.lookup(path, stat)
-        if known is not None and key in known.extra:
-            return known.extra[key]
+            return True, None
+        found = self.cache.lookup(path, stat)
+        if found is not None and key in found.extra:
+            return True, found.extra[key]
         try:
             data = absolute.read_bytes()
             text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError):
-            return None
+            return True, None
         sha = content_hash(data)
-        known = cache.by_hash(path, sha)
-        if known is not None and key in known.extra:
-            return known.extra[key]
-        source = repo_sources.get(path) or SourceFile(path, absolute, data, text)
-        repo_sources[path] = source
-        value = extractor(source)
-        updated = dataclasses.replace(known) if known is not None else FileResult(sha)
+        found = self.cache.by_hash(path, sha)
+        if found is not None and key in found.extra:
+            return True, found.extra[key]
+        if path not in self.sources:
+            self.sources[path] = SourceFile(path, absolute, data, text)
+        self.seen[path] = (stat, sha, found)
+        return False, None
+
+    def remember(self, path: str, key: str, value: Any) -> None:
+        self.memo[path, key] = value
+        seen = self.seen.get(path)
+        if seen is None:  # pragma: no cover - remember always follows a miss of known
+            return
+        stat, sha, found = seen
+        updated = dataclasses.replace(found) if found is not None else FileResult(sha)
         updated.size, updated.mtime = stat.st_size, stat.st_mtime_ns
         updated.extra = {**updated.extra, key: value}
-        cache.store(path, updated)
-        return value
-
-    return store
+        self.seen[path] = (stat, sha, updated)  # a second key adds to this one
+        self.cache.store(path, updated)
 
 
 def _run_repo_rules(
@@ -299,7 +383,7 @@ def _run_repo_rules(
     if not repo_rules:
         return
     sources: dict[str, SourceFile] = {}
-    repo = Repository(root, files, targets, facts, sources, _facts_store(root, sources, cache))
+    repo = Repository(root, files, targets, facts, sources, _ContextFacts(root, sources, cache))
     for rule, options in repo_rules:
         started = time.perf_counter()
         found = [f for f in rule.check_repo(repo, options) if repo.is_target(f.path)]

@@ -19,6 +19,9 @@ A rule module `checks/rules/<id_with_underscores>.py` provides:
   across the tree; runs every time, on cached per-file facts);
 - optional `extract(file: SourceFile, options) -> JSON value | None` (repo rules only): per-file
   facts gathered in the parallel, cached phase and read back with `repo.facts(ID)`;
+- optional `prepare(root: Path, options) -> None`: called when a cold audit starts analysing
+  many files in worker processes, to start a slow helper (a compiler process) in a background
+  thread while files are parsed;
 - optional `fix(repo: Repository, finding: Finding, options) -> bool` for `--fix`: rewrite the file
   safely (atomically, keeping formatting) and return True when it changed something.
 """
@@ -29,6 +32,7 @@ import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, is_dataclass
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -95,6 +99,11 @@ class Rule:
         return function
 
     @property
+    def prepare(self) -> Callable[[Path, Any], None] | None:
+        function: Callable[[Path, Any], None] | None = getattr(self.module, "prepare", None)
+        return function
+
+    @property
     def fix(self) -> Callable[[Repository, Finding, Any], bool] | None:
         function: Callable[[Repository, Finding, Any], bool] | None = getattr(
             self.module, "fix", None
@@ -149,5 +158,10 @@ def rule_ids() -> list[str]:
     return [name.rsplit(".", 1)[-1].replace("_", "-") for name in RULE_MODULES]
 
 
+@cache
+def _rules_by_id() -> dict[str, Rule]:
+    return {rule.id: rule for rule in _all_rules()}
+
+
 def get_rule(rule_id: str) -> Rule | None:
-    return next((rule for rule in _all_rules() if rule.id == rule_id), None)
+    return _rules_by_id().get(rule_id)

@@ -17,18 +17,35 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from checks.model import Finding, Severity
 from checks.source import SourceFile
 
-FactsStore = Callable[[str, str, Callable[[SourceFile], Any]], Any]
+T = TypeVar("T")
+
+
+class FactsStore(Protocol):
+    """Where `Repository.extract` keeps the facts of context files between runs."""
+
+    def __call__(self, path: str, key: str, extractor: Callable[[SourceFile], Any]) -> Any:
+        """`extractor`'s value for the file at `path`, cached under `key`."""
+
+    def known(self, path: str, key: str) -> tuple[bool, Any]:
+        """(True, value) when the value for the file's current content is cached."""
+
+    def remember(self, path: str, key: str, value: Any) -> None:
+        """Cache `value` for the file's content as `known` last saw it."""
+
 
 _recording: ContextVar[set[str] | None] = ContextVar("checks_dependencies", default=None)
+_shared: ContextVar[dict[Hashable, Any] | None] = ContextVar("checks_shared", default=None)
 
 
 def depends_on(*paths: str | os.PathLike[str]) -> None:
@@ -42,13 +59,42 @@ def depends_on(*paths: str | os.PathLike[str]) -> None:
 
 @contextmanager
 def recording() -> Iterator[set[str]]:
-    """Collect the absolute paths `depends_on` names within the block."""
+    """Collect the absolute paths `depends_on` names within the block, and share what
+    `shared` computes within it: one run's repo rules see the tree as it was when it began."""
     recorded: set[str] = set()
     token = _recording.set(recorded)
+    memo = _shared.set({})
     try:
         yield recorded
     finally:
+        _shared.reset(memo)
         _recording.reset(token)
+
+
+def shared(key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`, once per run for each `key`: repository-wide facts (a tsconfig chain, a
+    parsed config) that several rules and files need are read once. Outside a run (a fixer, a
+    test calling a helper), it is computed every time. An exception is not remembered.
+
+    The files `compute` reads are recorded with `depends_on` on its first call only, which is
+    enough: the record is for the whole run."""
+    memo = _shared.get()
+    if memo is None:
+        return compute()
+    if key in memo:
+        value: T = memo[key]
+        return value
+    value = compute()
+    memo[key] = value
+    return value
+
+
+@lru_cache(maxsize=64)
+def _translated(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None] | None:
+    """`fnmatchcase` for any of `patterns`, as one compiled regex; None for no pattern."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
 
 
 class Repository:
@@ -71,6 +117,7 @@ class Repository:
         self._facts = facts or {}
         self._sources: dict[str, SourceFile] = sources if sources is not None else {}
         self._facts_store = facts_store
+        self._matching: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def is_target(self, path: str) -> bool:
         return path in self._target_set
@@ -81,14 +128,18 @@ class Repository:
 
     def matching(self, *patterns: str, among: Sequence[str] | None = None) -> list[str]:
         """Files whose name (for a pattern without '/') or path matches a glob pattern."""
-        found = []
-        for path in self.files if among is None else among:
-            name = path.rsplit("/", 1)[-1]
-            for pattern in patterns:
-                subject = path if "/" in pattern else name
-                if fnmatch.fnmatchcase(subject, pattern):
-                    found.append(path)
-                    break
+        if among is None and patterns in self._matching:
+            return list(self._matching[patterns])
+        by_name = _translated(tuple(p for p in patterns if "/" not in p))
+        by_path = _translated(tuple(p for p in patterns if "/" in p))
+        found = [
+            path
+            for path in (self.files if among is None else among)
+            if (by_name is not None and by_name(path[path.rfind("/") + 1 :]))
+            or (by_path is not None and by_path(path))
+        ]
+        if among is None:
+            self._matching[patterns] = tuple(found)
         return found
 
     def depends_on(self, *paths: str | Path) -> None:
@@ -129,6 +180,33 @@ class Repository:
             return self._facts_store(path, key, extractor)
         source = self.source(path)
         return None if source is None else extractor(source)
+
+    def extract_many(
+        self, paths: Sequence[str], key: str, extractor: Callable[[list[SourceFile]], list[Any]]
+    ) -> dict[str, Any]:
+        """`extract` for many files with one call of `extractor` on all of those whose value
+        is not cached (for work that pays a start-up once, like a compiler process). A None
+        value is not remembered: it means "could not tell this time"."""
+        values: dict[str, Any] = {}
+        pending: list[SourceFile] = []
+        for path in paths:
+            self._note_read(path)
+            if self._facts_store is not None:
+                known, value = self._facts_store.known(path, key)
+                if known:
+                    values[path] = value
+                    continue
+            source = self.source(path)
+            if source is None:
+                values[path] = None
+            else:
+                pending.append(source)
+        if pending:
+            for source, value in zip(pending, extractor(pending), strict=True):
+                values[source.path] = value
+                if value is not None and self._facts_store is not None:
+                    self._facts_store.remember(source.path, key, value)
+        return values
 
     def finding(
         self,

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import json5
-
-from checks.repository import depends_on
+from checks.repository import depends_on, shared
+from checks.rules import _jsonc
 
 DEFAULT_INCLUDE = ("**/*",)
 _MAX_DEPTH = 16
@@ -43,9 +42,14 @@ class Effective:
 
 
 def read_jsonc(path: Path) -> dict[str, Any]:
+    """The parsed config (read once per run; callers must not change it)."""
+    return shared(("tsconfig/read", path), lambda: _read_jsonc(path))
+
+
+def _read_jsonc(path: Path) -> dict[str, Any]:
     depends_on(path)  # a base in node_modules is outside the tree the cache watches
     try:
-        data = json5.loads(path.read_text(encoding="utf-8"))
+        data = _jsonc.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as error:
         raise TsconfigError(f"{path}: {error}") from None
     if not isinstance(data, dict):
@@ -54,7 +58,11 @@ def read_jsonc(path: Path) -> dict[str, Any]:
 
 
 def resolve_extends(spec: str, directory: Path) -> Path | None:
-    """Where an `extends` value points, or None when it cannot be found."""
+    """Where an `extends` value points, or None when it cannot be found (once per run)."""
+    return shared(("tsconfig/extends", spec, directory), lambda: _resolve_extends(spec, directory))
+
+
+def _resolve_extends(spec: str, directory: Path) -> Path | None:
     candidates: list[Path] = []
     if spec.startswith((".", "/")):
         target = (directory / spec).resolve()
@@ -88,7 +96,12 @@ def _strings(path: Path, name: str, value: Any) -> tuple[str, ...] | None:
 
 
 def effective(path: Path, depth: int = 0) -> Effective:
-    """The merged config at `path`; raises TsconfigError for a missing base or bad JSON."""
+    """The merged config at `path`; raises TsconfigError for a missing base or bad JSON.
+    Computed once per run (callers must not change it)."""
+    return shared(("tsconfig/effective", path, depth), lambda: _effective(path, depth))
+
+
+def _effective(path: Path, depth: int) -> Effective:
     if depth > _MAX_DEPTH:
         raise TsconfigError(f"{path}: extends chain too deep (a cycle?)")
     data = read_jsonc(path)

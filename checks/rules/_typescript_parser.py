@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -96,11 +97,34 @@ class _Server:
                 answer = json.loads(process.stdout.readline() or "null")
             except (OSError, ValueError):
                 return None
-        if not isinstance(answer, list):
-            return None
-        return [
-            Diagnostic(int(line), int(column), str(message)) for line, column, message in answer
-        ]
+        return _diagnostics(answer)
+
+    def parse_many(self, requests: list[tuple[str, str]]) -> list[list[Diagnostic] | None]:
+        """Answers for many (kind, text) requests, written by one thread while this one reads,
+        so node never waits for the next question and neither side fills a pipe and blocks."""
+        process = self._process
+        if process.stdin is None or process.stdout is None:  # pragma: no cover - pipes requested
+            return [None] * len(requests)
+        stdin, stdout = process.stdin, process.stdout
+
+        def send() -> None:
+            with contextlib.suppress(OSError, ValueError):  # node died: the reads see it
+                for kind, text in requests:
+                    stdin.write(json.dumps({"kind": kind, "text": text}) + "\n")
+                stdin.flush()
+
+        answers: list[list[Diagnostic] | None] = []
+        with self._lock:
+            writer = threading.Thread(target=send, name="typescript-requests", daemon=True)
+            writer.start()
+            for _request in requests:
+                try:
+                    answer = json.loads(stdout.readline() or "null")
+                except (OSError, ValueError):
+                    answer = None
+                answers.append(_diagnostics(answer))
+            writer.join()
+        return answers
 
     def close(self) -> None:
         if self._process.stdin is not None:
@@ -110,6 +134,12 @@ class _Server:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover - node ignores EOF only if wedged
             self._process.kill()
+
+
+def _diagnostics(answer: object) -> list[Diagnostic] | None:
+    if not isinstance(answer, list):
+        return None
+    return [Diagnostic(int(line), int(column), str(message)) for line, column, message in answer]
 
 
 _servers: dict[tuple[str, Path], _Server | None] = {}
@@ -196,6 +226,12 @@ def _install(prefix: Path) -> Path | None:
         with FileLock(str(prefix / ".install.lock"), timeout=INSTALL_TIMEOUT + 30):
             if _is_pinned(target):
                 return target  # another process installed it while this one waited
+            print(  # the first run ever is slower: say why, and what lands where
+                f"installing typescript@{TYPESCRIPT_VERSION} into {prefix} (once; the "
+                "syntax-error rule's second opinion)",
+                file=sys.stderr,
+                flush=True,
+            )
             manifest = prefix / "package.json"  # the prefix is its own project: npm looks no
             if not manifest.is_file():  # further up for a package.json or an .npmrc
                 manifest.write_text('{"private": true}\n', encoding="utf-8")
@@ -258,20 +294,67 @@ def _server(executable: str, typescript: Path) -> _Server | None:
         return _servers[key]
 
 
-def typescript_diagnostics(
-    file: SourceFile, node: str, typescript: str, install: bool
-) -> list[Diagnostic] | None:
-    """The TypeScript parser's diagnostics for a file ([] when it parses), or None when no
-    parser can be run here (no node, no typescript)."""
-    kind = _KINDS.get(file.language or "")
-    if kind is None or not node:
+def _server_for(root: Path, node: str, typescript: str, install: bool) -> _Server | None:
+    if not node:
         return None
-    root = _root_of(file)
     executable = _node_executable(node, root)
     if executable is None:
         return None
     location = find_typescript(root, typescript, install)
     if location is None:
         return None
-    server = _server(executable, location.resolve())
+    return _server(executable, location.resolve())
+
+
+_starting: dict[tuple[Path, str, str, bool], threading.Thread] = {}
+
+
+def prestart(root: Path, node: str, typescript: str, install: bool) -> None:
+    """Find (or install) TypeScript and start its `node` in a background thread, so that both
+    happen while the audit parses files; `typescript_verdicts` waits for it. Call it only
+    after any worker process has been forked: a fork must not copy a running thread."""
+    key = (root.resolve(), node, typescript, install)
+    with _servers_lock:
+        if key in _starting:
+            return
+        thread = threading.Thread(
+            target=_server_for, args=key, name="typescript-start", daemon=True
+        )
+        _starting[key] = thread
+    thread.start()
+
+
+def _started(root: Path, node: str, typescript: str, install: bool) -> None:
+    """Wait for a `prestart` of the same parser, if one is running."""
+    with _servers_lock:
+        thread = _starting.pop((root, node, typescript, install), None)
+    if thread is not None:
+        thread.join()
+
+
+def typescript_diagnostics(
+    file: SourceFile, node: str, typescript: str, install: bool
+) -> list[Diagnostic] | None:
+    """The TypeScript parser's diagnostics for a file ([] when it parses), or None when no
+    parser can be run here (no node, no typescript)."""
+    kind = _KINDS.get(file.language or "")
+    if kind is None:
+        return None
+    server = _server_for(_root_of(file), node, typescript, install)
     return None if server is None else server.parse(kind, file.text)
+
+
+def typescript_verdicts(
+    root: Path, files: list[SourceFile], node: str, typescript: str, install: bool
+) -> list[list[Diagnostic] | None]:
+    """`typescript_diagnostics` for many files of the tree at `root`, asked of one `node`
+    process in one stream: one interpreter start and one load of TypeScript per audit."""
+    kinds = [_KINDS.get(file.language or "") for file in files]
+    root = root.resolve()
+    _started(root, node, typescript, install)
+    server = _server_for(root, node, typescript, install) if any(kinds) else None
+    if server is None:
+        return [None] * len(files)
+    asked = [(kind, file.text) for kind, file in zip(kinds, files, strict=True) if kind]
+    answers = iter(server.parse_many(asked))
+    return [next(answers) if kind else None for kind in kinds]

@@ -15,7 +15,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
-import json5
+from checks.rules import _jsonc
 
 WRANGLER_FILES = ("wrangler.toml", "wrangler.json", "wrangler.jsonc")
 
@@ -27,7 +27,7 @@ class ConfigError(ValueError):
 def load(name: str, text: str) -> dict[str, Any]:
     """The parsed config of a file called `name`; raises ConfigError when it does not parse."""
     try:
-        data = tomllib.loads(text) if name.endswith(".toml") else json5.loads(text)
+        data = tomllib.loads(text) if name.endswith(".toml") else _jsonc.loads(text)
     except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
         raise ConfigError(
             str(error).splitlines()[0] if str(error) else type(error).__name__

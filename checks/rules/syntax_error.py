@@ -50,12 +50,20 @@ from __future__ import annotations
 
 import ast
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from checks.model import Finding, Severity
+from checks.repository import Repository
 from checks.rules._syntax_gaps import is_known_gap
-from checks.rules._typescript_parser import typescript_diagnostics
+from checks.rules._typescript_parser import (
+    TYPESCRIPT_VERSION,
+    prestart,
+    typescript_diagnostics,
+    typescript_verdicts,
+)
 from checks.source import SourceFile, walk
 
 if TYPE_CHECKING:
@@ -64,7 +72,7 @@ if TYPE_CHECKING:
 ID = "syntax-error"
 TITLE = "File that does not parse"
 SEVERITY = Severity.ERROR
-VERSION = 2
+VERSION = 3
 
 REMEDIATION = "Complete or remove the broken construct; the compiler reports the same error."
 
@@ -76,7 +84,67 @@ class Options:
     install_typescript: bool = True
 
 
-def check(file: SourceFile, options: Options) -> list[Finding]:
+def extract(file: SourceFile, options: Options) -> dict[str, Any] | None:
+    """What the per-file phase learns (cached per content): None when the file parses; else
+    where it breaks and, for TypeScript and JavaScript, whether the TypeScript parser must
+    confirm it, with what to say when it cannot (None: a known gap of the grammar)."""
+    if file.language == "python":
+        found = _check_python(file)
+        if not found:
+            return None
+        return {"at": [found[0].line, found[0].column], "message": found[0].message}
+    tree = file.tree
+    if tree is None or not tree.root_node.has_error:
+        return None
+    error = first_error(tree.root_node)
+    if error is None:  # has_error with no error node: nothing to point at
+        return None
+    fallback = None if is_known_gap(file, error) else describe(file, error)
+    return {"at": list(file.position(error)), "confirm": True, "fallback": fallback}
+
+
+def prepare(root: Path, options: Options) -> None:
+    """A cold audit of many files starts the TypeScript parser (installing it on the first
+    run ever) while the files are parsed, not after."""
+    prestart(root, options.node, options.typescript, options.install_typescript)
+
+
+def check_repo(repo: Repository, options: Options) -> Iterator[Finding]:
+    """Confirm every candidate with one TypeScript parser, once per audit; its verdicts are
+    kept per file content, so a warm run asks again only about files that changed."""
+    candidates = sorted(repo.facts(ID).items())
+    asked = [path for path, fact in candidates if fact.get("confirm")]
+    verdicts = repo.extract_many(
+        asked, f"{ID}/verdict/{TYPESCRIPT_VERSION}/{options.typescript}", _confirmer(repo, options)
+    )
+    for path, fact in candidates:
+        message = fact.get("message")
+        if fact.get("confirm"):
+            verdict = verdicts.get(path)
+            if verdict is None:  # no second opinion: the grammars' known gaps decide
+                message = fact["fallback"] and f"does not parse: {fact['fallback']}"
+            else:
+                message = verdict and f"does not parse: {verdict[0]}"
+        if message:
+            line, column = fact["at"]
+            yield repo.finding(ID, SEVERITY, path, (line, column), message, REMEDIATION)
+
+
+def _confirmer(repo: Repository, options: Options) -> Callable[[list[SourceFile]], list[Any]]:
+    """The batch the candidates go to: the TypeScript parser's first message per file ([] when
+    it accepts the file, None when no parser can run: then nothing is remembered)."""
+
+    def confirm(files: list[SourceFile]) -> list[Any]:
+        verdicts = typescript_verdicts(
+            repo.root, files, options.node, options.typescript, options.install_typescript
+        )
+        return [None if v is None else [d.message for d in v[:1]] for v in verdicts]
+
+    return confirm
+
+
+def check_file(file: SourceFile, options: Options) -> list[Finding]:
+    """The rule on one file on its own (asks the TypeScript parser about this file alone)."""
     if file.language == "python":
         return _check_python(file)
     tree = file.tree
@@ -102,20 +170,29 @@ def check(file: SourceFile, options: Options) -> list[Finding]:
 def first_error(root: Node) -> Node | None:
     """The earliest ERROR or MISSING node, narrowed to the innermost one inside it: an outer
     ERROR often spans the whole enclosing statement while the broken token sits further in."""
-    found = next((node for node in walk(root) if node.is_error or node.is_missing), None)
+    found = next(_flagged(root), None)
     while found is not None and found.is_error:
-        inner = next(
-            (
-                node
-                for node in walk(found)
-                if node.id != found.id and (node.is_error or node.is_missing)
-            ),
-            None,
-        )
+        inner = next((node for node in _flagged(found) if node.id != found.id), None)
         if inner is None:
             break
         found = inner
     return found
+
+
+def _flagged(node: Node) -> Iterator[Node]:
+    """The ERROR and MISSING nodes at or below `node`, in document order (depth first), entering
+    only subtrees that hold an error: a broken file costs a walk along its errors, not over
+    every node."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.is_error or current.is_missing:
+            yield current
+        stack.extend(
+            child
+            for child in reversed(current.children)
+            if child.has_error or child.is_error or child.is_missing
+        )
 
 
 def describe(file: SourceFile, node: Node) -> str:
@@ -156,4 +233,15 @@ def _check_python(file: SourceFile) -> list[Finding]:
     return []
 
 
-__all__ = ["ID", "SEVERITY", "TITLE", "Options", "check", "describe", "first_error"]
+__all__ = [
+    "ID",
+    "SEVERITY",
+    "TITLE",
+    "Options",
+    "check_file",
+    "check_repo",
+    "describe",
+    "extract",
+    "first_error",
+    "prepare",
+]

@@ -39,11 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import json5
-
 from checks.model import Finding, Severity
 from checks.repository import Repository
-from checks.rules._tsconfig import TsconfigError, effective, included
+from checks.rules import _jsonc
+from checks.rules._tsconfig import TsconfigError, effective, included, read_jsonc
 
 ID = "tsconfig-jsx"
 TITLE = "tsconfig includes .tsx files but sets no jsx"
@@ -103,8 +102,8 @@ def _extended_bases(repo: Repository, configs: list[str]) -> set[Path]:
             continue
         for base in chain:
             try:
-                data = read_jsonc_text(base.read_text(encoding="utf-8")) or {}
-            except (OSError, ValueError):
+                data = read_jsonc(base)  # read once per run, with the chain above
+            except TsconfigError:
                 continue
             if not any(name in data for name in ("include", "files")):
                 bases.add(base.resolve())
@@ -225,7 +224,7 @@ def fix(repo: Repository, finding: Finding, options: Options) -> bool:
 
 def read_jsonc_text(text: str) -> dict[str, Any] | None:
     try:
-        data = json5.loads(text)
+        data = _jsonc.loads(text)
     except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None

@@ -368,3 +368,37 @@ def test_a_file_first_read_for_another_file_keeps_its_suppressions_when_audited(
 
     assert [f.rule for f in result.findings] == []
     assert result.summary["suppressed"] == 1
+
+
+def test_after_one_file_changes_all_rules_analyse_only_that_file_and_agree_with_a_cold_run(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo(
+        {
+            "package.json": '{"name": "mono", "workspaces": ["apps/*"]}',
+            "apps/a/package.json": '{"name": "a", "dependencies": {"hono": "^4"}}',
+            "apps/a/tsconfig.json": '{"compilerOptions": {"paths": {"@/*": ["./src/*"]}}}',
+            "apps/a/wrangler.toml": 'name = "a"\n[triggers]\ncrons = ["0 * * * *"]\n',
+            "apps/a/src/index.ts": 'import { Hono } from "hono";\nimport x from "@/x";\n',
+            "apps/a/src/view.tsx": "export const View = () => <div />;\n",
+            "apps/a/src/other.ts": 'import z from "zod";\n',
+        }
+    )
+    audit(root)
+
+    write_files(
+        root, {"apps/a/src/index.ts": 'import { Hono } from "hono";\nimport y from "yup";\n'}
+    )
+    stat = (root / "apps/a/src/index.ts").stat()
+    os.utime(root / "apps/a/src/index.ts", ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    warm = audit(root)
+    cold = audit(root, use_cache=False)
+
+    assert warm.summary["analysed"] == 1
+    assert warm.summary["cached"] == cold.summary["analysed"] - 1
+    assert warm.findings == cold.findings
+    assert {(f.rule, f.path) for f in warm.findings} >= {
+        ("missing-dependency", "apps/a/src/index.ts"),
+        ("missing-dependency", "apps/a/src/other.ts"),
+        ("tsconfig-jsx", "apps/a/tsconfig.json"),
+    }

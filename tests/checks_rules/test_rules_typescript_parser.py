@@ -12,9 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
+from checks.api import audit
 from checks.rules import _typescript_parser as ts
-from checks.rules.syntax_error import Options, check
+from checks.rules.syntax_error import Options, check_file
 from checks.source import SourceFile
 
 from .conftest import MakeRepo, audit_rule, needs_node
@@ -235,7 +237,7 @@ def test_a_typescript_that_fails_to_load_means_no_second_opinion(tmp_path: Path)
     file = source_in(tmp_path, "a.ts", BROKEN)
 
     verdict = ts.typescript_diagnostics(file, "node", str(broken), install=False)
-    findings = check(file, Options(typescript=str(broken), install_typescript=False))
+    findings = check_file(file, Options(typescript=str(broken), install_typescript=False))
 
     assert verdict is None
     assert len(findings) == 1  # the known-gaps fallback still reports it
@@ -284,3 +286,82 @@ def test_servers_are_closed_at_exit(installed_typescript: Path, tmp_path: Path) 
 
     assert ts._servers == {}
     assert ts.typescript_diagnostics(file, "node", str(installed_typescript), install=False)
+
+
+def counting_typescript(directory: Path, log: Path, real: Path) -> Path:
+    """A `typescript` package that forwards to the real one and logs each load and each file it
+    is asked to parse."""
+    package = directory / "typescript"
+    (package / "lib").mkdir(parents=True)
+    manifest = {"version": ts.TYPESCRIPT_VERSION, "main": "./lib/typescript.js"}
+    (package / "package.json").write_text(json.dumps(manifest))
+    (package / "lib" / "typescript.js").write_text(
+        "const fs = require('fs');\n"
+        f"const log = {json.dumps(str(log))};\n"
+        "fs.appendFileSync(log, 'load\\n');\n"
+        f"const real = require({json.dumps(str(real))});\n"
+        "const counted = Object.create(real);\n"
+        "Object.defineProperty(counted, 'createSourceFile', { value: (...args) => {\n"
+        "  fs.appendFileSync(log, 'parse\\n');\n"
+        "  return real.createSourceFile(...args);\n"
+        "} });\n"
+        "module.exports = counted;\n"
+    )
+    return package
+
+
+@needs_node
+def test_one_typescript_process_confirms_every_candidate_and_only_changed_files_are_asked_again(
+    installed_typescript: Path,
+    make_repo: MakeRepo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("READINESS_CACHE_DIR", str(tmp_path / "cache"))
+    log = tmp_path / "typescript.log"
+    package = counting_typescript(tmp_path / "ts", log, installed_typescript)
+    options = {"typescript": str(package), "install_typescript": False}
+    root = make_repo(
+        {
+            "readiness.yaml": yaml.safe_dump({"checks": {"rules": {"syntax-error": options}}}),
+            "src/a.ts": BROKEN,
+            "src/b.ts": "const x = ;\n",
+            "src/c.ts": BROKEN,
+            "src/fine.ts": "export const ok = 1;\n",
+        }
+    )
+
+    cold = audit(root, select=["syntax-error"])
+    asked_cold = log.read_text().splitlines()
+    (root / "src/b.ts").write_text("let y = ;\n")
+    stat = (root / "src/b.ts").stat()
+    os.utime(root / "src/b.ts", ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    warm = audit(root, select=["syntax-error"])
+    asked_warm = log.read_text().splitlines()[len(asked_cold) :]
+
+    assert asked_cold == ["load", "parse", "parse", "parse"]  # the fine file is never asked
+    assert asked_warm == ["parse"]  # b.ts only: the other verdicts are kept per content
+    assert [f.path for f in cold.findings] == ["src/a.ts", "src/b.ts", "src/c.ts"]
+    assert [(f.path, f.snippet) for f in warm.findings] == [
+        ("src/a.ts", "return 1;"),
+        ("src/b.ts", "let y = ;"),
+        ("src/c.ts", "return 1;"),
+    ]
+    assert warm.summary["analysed"] == 1
+
+
+@needs_node
+def test_a_parser_started_ahead_is_the_one_that_answers(
+    installed_typescript: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "typescript.log"
+    package = counting_typescript(tmp_path / "ts", log, installed_typescript)
+    root = tmp_path / "tree"
+    root.mkdir()
+    files = [source_in(root, "a.ts", BROKEN), source_in(root, "b.ts", "export const b = 1;\n")]
+
+    ts.prestart(root, "node", str(package), False)
+    verdicts = ts.typescript_verdicts(root, files, "node", str(package), False)
+
+    assert [[d.message for d in v or []][:1] for v in verdicts] == [["':' expected."], []]
+    assert log.read_text().splitlines() == ["load", "parse", "parse"]
