@@ -60,7 +60,8 @@ from ops_monitor.analysis.masking import WILDCARD, mask, mask_checked
 
 _SKELETON = bytes.maketrans(b"23456789", b"11111111")  # as `masking.digit_skeleton`
 _ANY_DIGIT = re.compile(r"\d")
-_RUNS = re.compile(rb"[01]+")  # as `masking.run_skeleton`
+_ONES = bytes.maketrans(b"0", b"1")
+_LONG_RUNS = re.compile(rb"11+")
 
 STATE_VERSION = 1
 _SPOOL_CHUNK = 1 << 16
@@ -140,7 +141,7 @@ class _Cluster:
 
 
 def _literal_count(tokens: list[str]) -> int:
-    return sum(1 for token in tokens if token != WILDCARD)
+    return len(tokens) - tokens.count(WILDCARD)
 
 
 def _enough_literal(tokens: list[str]) -> bool:
@@ -176,29 +177,39 @@ def label_all(
     with contextlib.ExitStack() as stack:
         spool: IO[bytes] | None = None  # opened only for a stream longer than one chunk
         numbers = array("I")
-        learn = miner._learn
+        # `miner._learn` written out: most messages cost a skeleton and one lookup, and a call
+        # per message would be a fair share of that.
+        seen = miner._seen.get  # the dict is cleared when full, never replaced
+        learn_unseen = miner._learn_unseen
+        append = numbers.append
         for message in messages:
-            numbers.append(learn(message).order)
+            skeleton = message.encode("utf-8", "surrogatepass").translate(_SKELETON)
+            cluster = seen(skeleton)
+            if cluster is None:
+                cluster = learn_unseen(message, skeleton)
+            root = cluster
+            while root.merged_into is not None:
+                root = root.merged_into
+            root.size += 1
+            append(cluster.order)
             if len(numbers) >= _SPOOL_CHUNK:
                 if spool is None:
                     spool = stack.enter_context(tempfile.TemporaryFile())
                 numbers.tofile(spool)
                 numbers = array("I")
+                append = numbers.append
         miner.consolidate()
         if spool is not None:
             numbers.tofile(spool)
             spool.seek(0)
-        clusters = miner._by_order
+        # Every template's final result, by creation order: a message's label is one index.
+        results = [_root(cluster).result for cluster in miner._by_order]
         while True:
             if spool is not None:
                 numbers = array("I")
                 with contextlib.suppress(EOFError):  # a short last chunk is still read
                     numbers.fromfile(spool, _SPOOL_CHUNK)
-            for number in numbers:
-                cluster = clusters[number]
-                if cluster.merged_into is not None:
-                    cluster = _root(cluster)
-                yield cluster.result
+            yield from map(results.__getitem__, numbers)
             if spool is None or len(numbers) < _SPOOL_CHUNK:
                 return
 
@@ -335,26 +346,34 @@ class TemplateMiner:
         skeleton = message.encode("utf-8", "surrogatepass").translate(_SKELETON)
         cluster = self._seen.get(skeleton)
         if cluster is None:
-            runs = _RUNS.sub(b"1", skeleton)
-            cluster = self._by_runs.get(runs)
-            remember = True
-            if cluster is None:
-                masked, same_for_runs = mask_checked(message)
-                cluster = self._learn_masked(masked)
-                if same_for_runs:  # every message with these runs masks alike
-                    if len(self._by_runs) >= self.settings.exact_cache_size:
-                        self._by_runs.clear()
-                    self._by_runs[runs] = cluster
-                # a digit kept by masking: a message of the same skeleton may mask otherwise
-                remember = _ANY_DIGIT.search(masked) is None
-            if remember:
-                if len(self._seen) >= self.settings.exact_cache_size:
-                    self._seen.clear()
-                self._seen[skeleton] = cluster
+            cluster = self._learn_unseen(message, skeleton)
         root = cluster
         while root.merged_into is not None:
             root = root.merged_into
         root.size += 1
+        return cluster
+
+    def _learn_unseen(self, message: str, skeleton: bytes) -> _Cluster:
+        """The cluster of a message whose digit skeleton is not remembered (`_learn` less the
+        count); remember the skeleton when every message of it masks alike."""
+        runs = skeleton.translate(_ONES)  # `masking.run_skeleton`, in fewer steps
+        if b"11" in runs:
+            runs = _LONG_RUNS.sub(b"1", runs)
+        cluster = self._by_runs.get(runs)
+        remember = True
+        if cluster is None:
+            masked, same_for_runs = mask_checked(message)
+            cluster = self._learn_masked(masked)
+            if same_for_runs:  # every message with these runs masks alike
+                if len(self._by_runs) >= self.settings.exact_cache_size:
+                    self._by_runs.clear()
+                self._by_runs[runs] = cluster
+            # a digit kept by masking: a message of the same skeleton may mask otherwise
+            remember = _ANY_DIGIT.search(masked) is None
+        if remember:
+            if len(self._seen) >= self.settings.exact_cache_size:
+                self._seen.clear()
+            self._seen[skeleton] = cluster
         return cluster
 
     def _learn_masked(self, masked: str) -> _Cluster:
@@ -419,7 +438,10 @@ class TemplateMiner:
         cluster = _Cluster(cluster_id, list(tokens), order=len(self._by_id))
         self._by_id[cluster_id] = cluster
         self._by_order.append(cluster)
-        self._leaves.setdefault(len(tokens), _Leaf()).add(cluster)
+        leaf = self._leaves.get(len(tokens))
+        if leaf is None:
+            leaf = self._leaves[len(tokens)] = _Leaf()
+        leaf.add(cluster)
         survivor = self._absorb_specific(cluster)
         survivor = self._merge_variable_positions(survivor)
         survivor = self._relieve_crowding(survivor)
