@@ -56,9 +56,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
-from ops_monitor.analysis.masking import WILDCARD, mask, mask_checked
+from ops_monitor.analysis.masking import WILDCARD, digit_skeleton, mask, mask_checked
 
-_SKELETON = bytes.maketrans(b"23456789", b"11111111")  # as `masking.digit_skeleton`
+# `masking.digit_skeleton`, written out where it runs once per message
+_SKELETON = bytes.maketrans(b"23456789", b"11111111")
+_ALL_ONES = bytes.maketrans(b"0123456789", b"1111111111")
 _ANY_DIGIT = re.compile(r"\d")
 _ONES = bytes.maketrans(b"0", b"1")
 _LONG_RUNS = re.compile(rb"11+")
@@ -183,7 +185,11 @@ def label_all(
         learn_unseen = miner._learn_unseen
         append = numbers.append
         for message in messages:
-            skeleton = message.encode("utf-8", "surrogatepass").translate(_SKELETON)
+            encoded = message.encode("utf-8", "surrogatepass")
+            if "0x" in message or "0X" in message:  # searching text is faster than bytes
+                skeleton = encoded.translate(_SKELETON)
+            else:
+                skeleton = encoded.translate(_ALL_ONES)
             cluster = seen(skeleton)
             if cluster is None:
                 cluster = learn_unseen(message, skeleton)
@@ -343,7 +349,7 @@ class TemplateMiner:
 
     def _learn(self, message: str) -> _Cluster:
         """Add `message`; return the cluster it joined (which may since have merged away)."""
-        skeleton = message.encode("utf-8", "surrogatepass").translate(_SKELETON)
+        skeleton = digit_skeleton(message)
         cluster = self._seen.get(skeleton)
         if cluster is None:
             cluster = self._learn_unseen(message, skeleton)
