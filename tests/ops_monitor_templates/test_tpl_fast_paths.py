@@ -11,10 +11,15 @@ from ops_monitor.analysis import masking
 from ops_monitor.analysis.masking import WILDCARD, digit_skeleton, mask, mask_checked, mask_token
 from ops_monitor.analysis.templates import TemplateMiner, label_all
 
-# Characters that the classes of variables look at, a few letters and digits (one of them not
-# ASCII), and the brackets and punctuation that wrap values.
-_TOKEN_ALPHABET = "abcdefxXzABFGZ019_٣é.:-/\\@#+%~$,;=()[]{}<>'\"!"
-tokens = st.text(alphabet=_TOKEN_ALPHABET, min_size=1, max_size=40)
+# Pieces of what the classes of variables look for (top-level domains, `0x`, `://`, hex words),
+# single characters they look at, digits (one of them not ASCII) and the brackets and
+# punctuation that wrap values.
+_PIECES = (
+    *"abfxXzAFZ019_٣é.:-/\\@#+%~$,;=()[]{}<>'\"!",
+    *("com", "org", "io", "local", "0x", "://", "http", "C:", "dead", "beef", "10.0.0", "::"),
+    *("user@", "deadbeef-dead-beef-dead-beefdeadbeef", "/var/log"),
+)
+tokens = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=16).map("".join)
 words = st.text(alphabet="abcxyzXABZ0123456789._:-/=#@()", min_size=1, max_size=12)
 messages = st.lists(words, min_size=0, max_size=8).map(" ".join)
 
