@@ -58,11 +58,10 @@ from typing import IO, Any
 
 from ops_monitor.analysis.masking import WILDCARD, digit_skeleton, mask, mask_checked
 
-# `masking.digit_skeleton`, written out where it runs once per message
-_SKELETON = bytes.maketrans(b"23456789", b"11111111")
+# Every ASCII digit written as 1: `masking.digit_skeleton` of a message with no digit before an
+# `x` or `X` (the only place where a 0 can differ from other digits), in one translation.
 _ALL_ONES = bytes.maketrans(b"0123456789", b"1111111111")
 _ANY_DIGIT = re.compile(r"\d")
-_ONES = bytes.maketrans(b"0", b"1")
 _LONG_RUNS = re.compile(rb"11+")
 
 STATE_VERSION = 1
@@ -185,14 +184,10 @@ def label_all(
         learn_unseen = miner._learn_unseen
         append = numbers.append
         for message in messages:
-            encoded = message.encode("utf-8", "surrogatepass")
-            if "0x" in message or "0X" in message:  # searching text is faster than bytes
-                skeleton = encoded.translate(_SKELETON)
-            else:
-                skeleton = encoded.translate(_ALL_ONES)
-            cluster = seen(skeleton)
+            ones = message.encode("utf-8", "surrogatepass").translate(_ALL_ONES)
+            cluster = seen(ones)
             if cluster is None:
-                cluster = learn_unseen(message, skeleton)
+                cluster = learn_unseen(message, ones)
             root = cluster
             while root.merged_into is not None:
                 root = root.merged_into
@@ -337,6 +332,7 @@ class TemplateMiner:
     _exact: dict[str, _Cluster] = field(default_factory=dict)
     _by_order: list[_Cluster] = field(default_factory=list)
     _seen: dict[bytes, _Cluster] = field(default_factory=dict)
+    _seen_hex: dict[bytes, _Cluster] = field(default_factory=dict)
     _by_runs: dict[bytes, _Cluster] = field(default_factory=dict)
 
     def mask(self, message: str) -> str:
@@ -349,22 +345,32 @@ class TemplateMiner:
 
     def _learn(self, message: str) -> _Cluster:
         """Add `message`; return the cluster it joined (which may since have merged away)."""
-        skeleton = digit_skeleton(message)
-        cluster = self._seen.get(skeleton)
+        ones = message.encode("utf-8", "surrogatepass").translate(_ALL_ONES)
+        cluster = self._seen.get(ones)
         if cluster is None:
-            cluster = self._learn_unseen(message, skeleton)
+            cluster = self._learn_unseen(message, ones)
         root = cluster
         while root.merged_into is not None:
             root = root.merged_into
         root.size += 1
         return cluster
 
-    def _learn_unseen(self, message: str, skeleton: bytes) -> _Cluster:
-        """The cluster of a message whose digit skeleton is not remembered (`_learn` less the
-        count); remember the skeleton when every message of it masks alike."""
-        runs = skeleton.translate(_ONES)  # `masking.run_skeleton`, in fewer steps
-        if b"11" in runs:
-            runs = _LONG_RUNS.sub(b"1", runs)
+    def _learn_unseen(self, message: str, ones: bytes) -> _Cluster:
+        """The cluster of a message that `ones` (its digits written as 1) did not find; remember
+        it by its digit skeleton when every message of that skeleton masks alike.
+
+        Messages with a digit before an `x` or `X` are remembered apart, by
+        `masking.digit_skeleton`: there a 0 may be the start of a hexadecimal `0x`. So the
+        lookup by `ones` that every message costs never meets them, and needs no test."""
+        seen = self._seen
+        skeleton = ones
+        if b"1x" in ones or b"1X" in ones:
+            seen = self._seen_hex
+            skeleton = digit_skeleton(message)
+            cluster = seen.get(skeleton)
+            if cluster is not None:
+                return cluster
+        runs = _LONG_RUNS.sub(b"1", ones) if b"11" in ones else ones  # `masking.run_skeleton`
         cluster = self._by_runs.get(runs)
         remember = True
         if cluster is None:
@@ -377,9 +383,9 @@ class TemplateMiner:
             # a digit kept by masking: a message of the same skeleton may mask otherwise
             remember = _ANY_DIGIT.search(masked) is None
         if remember:
-            if len(self._seen) >= self.settings.exact_cache_size:
-                self._seen.clear()
-            self._seen[skeleton] = cluster
+            if len(seen) >= self.settings.exact_cache_size:
+                seen.clear()
+            seen[skeleton] = cluster
         return cluster
 
     def _learn_masked(self, masked: str) -> _Cluster:
