@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ops_monitor.analysis import masking
 from ops_monitor.analysis.masking import WILDCARD, digit_skeleton, mask, mask_checked, mask_token
-from ops_monitor.analysis.templates import TemplateMiner, label_all
+from ops_monitor.analysis.templates import TemplateMiner, _root, label_all
 
 # Pieces of what the classes of variables look for (top-level domains, `0x`, `://`, hex words),
 # single characters they look at, digits (one of them not ASCII) and the brackets and
@@ -123,5 +124,44 @@ def test_label_all_labels_as_learning_one_message_at_a_time(stream: list[str]) -
     texts = {match.template_id: match.template for match in online.templates()}
     expected = [(online.resolve(i), texts[online.resolve(i)]) for i in ids]
     masking.clear_cache()
+
+    assert [(m.template_id, m.template) for m in label_all(stream)] == expected
+
+
+hex_words = st.sampled_from(
+    ["reg", "0x1f", "1x1f", "0X10", "9X10", "a[0xff.q]", "a[1xff.q]", "a[0Xff.q]", "at", "0", "x"]
+)
+
+
+def _labels_masking_every_message(stream: list[str]) -> list[tuple[str, str]]:
+    """What `label_all` gives when no message is served from what an earlier one masked to."""
+    masking.clear_cache()
+    reference = TemplateMiner()
+    clusters = [reference._learn_masked(mask(message)) for message in stream]
+    reference.consolidate()
+    masking.clear_cache()
+    return [(_root(c).cluster_id, _root(c).template) for c in clusters]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(messages, st.lists(hex_words, max_size=5).map(" ".join)), max_size=40))
+def test_remembering_messages_by_their_digits_changes_no_label(stream: list[str]) -> None:
+    expected = _labels_masking_every_message(stream)
+
+    assert [(m.template_id, m.template) for m in label_all(stream)] == expected
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        ["a[0xff.q]", "a[1xff.q]"],
+        ["a[1xff.q]", "a[0xff.q]"],
+        ["a[0Xff.q] b", "a[9Xff.q] b"],
+        ["a[0xff.q]", "a[1xff.q]", "a[0xfe.q]", "a[2xfe.q]"],
+        ["a[0xff.q] 1", "a[1xff.q] 1", "b 0", "a[1xff.q] 2", "a[0xff.q] 3"],
+    ],
+)
+def test_a_zero_before_x_is_never_taken_for_another_digit(stream: list[str]) -> None:
+    expected = _labels_masking_every_message(stream)
 
     assert [(m.template_id, m.template) for m in label_all(stream)] == expected
