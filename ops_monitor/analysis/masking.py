@@ -15,6 +15,7 @@ The result is the tokens joined by single spaces.
 
 from __future__ import annotations
 
+import functools
 import re
 
 WILDCARD = "<*>"
@@ -55,6 +56,25 @@ _CLASSES: tuple[tuple[str, str], ...] = (
     ("digits", r"(?:[\w\-#@+]|\.(?=\w))*\d(?:[\w\-#@+]|\.(?=\w)|:(?=\d))*"),
 )
 _TOKEN_PATTERN = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _CLASSES))
+# What every match of a class holds: `digit` for any `\d`, else literal characters. A token
+# that lacks one of them is searched without that class, which finds exactly the same matches
+# (a class that cannot match anywhere never wins a position) and spares the classes that scan
+# each position for a digit, whose cost grows with the square of a long dotted name.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "url": (":", "/"),
+    "email": ("@", "."),
+    "uuid": ("-",),
+    "ipv6": ("digit", ":"),
+    "ipv4": ("digit", "."),
+    "winpath": (":", "\\"),
+    "path": ("/",),
+    "hex": ("digit",),
+    "host": (".",),
+    "time": ("digit", ":"),
+    "digits": ("digit",),
+}
+_FEATURES = ("digit", ".", ":", "-", "/", "@", "\\")
+_ANY_DIGIT = re.compile(r"\d")
 _SIMPLE_CORE = frozenset("[](){}<>\\")
 _WRAP_HEAD = "([{<"
 _WRAP_TAIL = ")]}>,;.:"
@@ -104,6 +124,29 @@ def _replace(match: re.Match[str]) -> str:
     return _variable(match.group(0))
 
 
+@functools.cache
+def _classes_for(features: frozenset[str]) -> re.Pattern[str] | None:
+    """The alternation of the classes whose needs are all among `features`, in their order;
+    None when no class can match. At most one per set of features (a few in practice)."""
+    kept = [
+        f"(?P<{name}>{regex})"
+        for name, regex in _CLASSES
+        if all(need in features for need in _NEEDS[name])
+    ]
+    return re.compile("|".join(kept)) if kept else None
+
+
+def _by_classes_sub(text: str) -> str:
+    """`_TOKEN_PATTERN.sub(_replace, text)`, with only the classes that can match in `text`."""
+    features = frozenset(
+        feature
+        for feature in _FEATURES
+        if (_ANY_DIGIT.search(text) is not None if feature == "digit" else feature in text)
+    )
+    pattern = _classes_for(features)
+    return text if pattern is None else pattern.sub(_replace, text)
+
+
 class _State:
     """What masking the current token did: whether the full alternation of classes ran (the
     one path whose result can depend on how many digits a run has: an IPv4 octet has three)."""
@@ -141,14 +184,19 @@ def mask_token(token: str) -> str:
     core = token[start:end]
     if core.isdigit():
         return f"{token[:start]}{WILDCARD}{token[end:]}"
+    if core.replace("_", "a").isalnum():
+        # Word characters only: what made the token look variable is a digit in the core
+        # (brackets and `,;.:` around it are none of `_MAY_HOLD_VARIABLE`), so the core is a
+        # plain variable, as `_mask_core` would find with two regular expressions.
+        return f"{token[:start]}{WILDCARD}{token[end:]}"
     if start >= end or not _SIMPLE_CORE.isdisjoint(core):
-        return _TOKEN_PATTERN.sub(_replace, token)  # nested brackets, Windows paths
+        return _by_classes_sub(token)  # nested brackets, Windows paths
     return f"{token[:start]}{_mask_core(core)}{token[end:]}"
 
 
 def _mask_core(core: str) -> str:
     if "://" in core:
-        return WILDCARD if _URL_OR_PATH.fullmatch(core) else _TOKEN_PATTERN.sub(_replace, core)
+        return WILDCARD if _URL_OR_PATH.fullmatch(core) else _by_classes_sub(core)
     keyed = _KEYED.fullmatch(core) if ("=" in core or ":" in core) else None
     if keyed is not None:
         key, value = keyed.groups()
@@ -158,10 +206,10 @@ def _mask_core(core: str) -> str:
     if _PLAIN_VARIABLE.fullmatch(core):
         return WILDCARD if core[0].isalnum() and core[-1].isalnum() else _variable(core)
     if core.startswith(_PATH_STARTS):
-        return WILDCARD if _URL_OR_PATH.fullmatch(core) else _TOKEN_PATTERN.sub(_replace, core)
+        return WILDCARD if _URL_OR_PATH.fullmatch(core) else _by_classes_sub(core)
     if _HOST_OR_EMAIL.fullmatch(core):
         return WILDCARD
-    return _TOKEN_PATTERN.sub(_replace, core)
+    return _by_classes_sub(core)
 
 
 def clear_cache() -> None:
@@ -234,18 +282,24 @@ def mask_tokens(message: str) -> list[str]:
 
 
 def digit_skeleton(message: str) -> bytes:
-    """`message` (as UTF-8) with every ASCII digit but 0 written as 1.
+    """`message` (as UTF-8) with every ASCII digit written as 1, but for the 0s of a message
+    that holds `0x` or `0X`, which stay 0.
 
     No masking rule looks at which digit a character is, only at where digits are (the one
-    literal digit in a rule is the `0` of `0x`), so two messages with the same skeleton mask
-    alike, up to the digits that survive masking. Logs repeat their messages with new numbers:
-    masking one message serves every message of its skeleton whose masked text keeps no digit
-    (the template miner remembers messages by skeleton). Bytes, because translating bytes
-    costs a tenth of translating text."""
-    return message.encode("utf-8", "surrogatepass").translate(_SKELETON)
+    literal digit in a rule is the `0` of `0x`, and it can only matter in a message holding
+    `0x` or `0X`), so two messages with the same skeleton mask alike, up to the digits that
+    survive masking. Logs repeat their messages with new numbers: masking one message serves
+    every message of its skeleton whose masked text keeps no digit (the template miner
+    remembers messages by skeleton). The two spellings never meet: only the second holds a
+    `0`. Bytes, because translating bytes costs a tenth of translating text."""
+    encoded = message.encode("utf-8", "surrogatepass")
+    if "0x" in message or "0X" in message:  # searching text is faster than bytes
+        return encoded.translate(_SKELETON)
+    return encoded.translate(_ALL_ONES)
 
 
 _SKELETON = bytes.maketrans(b"23456789", b"11111111")
+_ALL_ONES = bytes.maketrans(b"0123456789", b"1111111111")
 
 
 def mask(message: str) -> str:

@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import re
 import tempfile
@@ -56,11 +57,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
-from ops_monitor.analysis.masking import WILDCARD, mask, mask_checked
+from ops_monitor.analysis.masking import WILDCARD, digit_skeleton, mask, mask_checked
 
-_SKELETON = bytes.maketrans(b"23456789", b"11111111")  # as `masking.digit_skeleton`
+# Every ASCII digit written as 1: `masking.digit_skeleton` of a message with no digit before an
+# `x` or `X` (the only place where a 0 can differ from other digits), in one translation.
+_ALL_ONES = bytes.maketrans(b"0123456789", b"1111111111")
 _ANY_DIGIT = re.compile(r"\d")
-_RUNS = re.compile(rb"[01]+")  # as `masking.run_skeleton`
+_LONG_RUNS = re.compile(rb"11+")
 
 STATE_VERSION = 1
 _SPOOL_CHUNK = 1 << 16
@@ -140,17 +143,12 @@ class _Cluster:
 
 
 def _literal_count(tokens: list[str]) -> int:
-    return sum(1 for token in tokens if token != WILDCARD)
+    return len(tokens) - tokens.count(WILDCARD)
 
 
 def _enough_literal(tokens: list[str]) -> bool:
     """At least a third of the tokens hold text: what a merge must leave of a template."""
     return 3 * _literal_count(tokens) >= len(tokens) and _anchor(tokens) >= 0
-
-
-def _mostly_literal(tokens: list[str]) -> bool:
-    """More than half the tokens hold text: enough evidence to take in other messages."""
-    return 2 * _literal_count(tokens) > len(tokens)
 
 
 def _digest(text: str) -> str:
@@ -175,30 +173,41 @@ def label_all(
     miner = TemplateMiner() if miner is None else miner
     with contextlib.ExitStack() as stack:
         spool: IO[bytes] | None = None  # opened only for a stream longer than one chunk
-        numbers = array("I")
-        learn = miner._learn
-        for message in messages:
-            numbers.append(learn(message).order)
-            if len(numbers) >= _SPOOL_CHUNK:
-                if spool is None:
-                    spool = stack.enter_context(tempfile.TemporaryFile())
-                numbers.tofile(spool)
-                numbers = array("I")
+        # `miner._learn` written out: most messages cost a skeleton and one lookup, and a call
+        # per message would be a fair share of that.
+        seen = miner._seen.get  # the dict is cleared when full, never replaced
+        learn_unseen = miner._learn_unseen
+        pending = iter(messages)
+        while True:
+            numbers = array("I")
+            append = numbers.append
+            for message in itertools.islice(pending, _SPOOL_CHUNK):
+                ones = message.encode("utf-8", "surrogatepass").translate(_ALL_ONES)
+                cluster = seen(ones)
+                if cluster is None:
+                    cluster = learn_unseen(message, ones)
+                root = cluster
+                while root.merged_into is not None:
+                    root = root.merged_into
+                root.size += 1
+                append(cluster.order)
+            if len(numbers) < _SPOOL_CHUNK:
+                break  # the last chunk stays in memory
+            if spool is None:
+                spool = stack.enter_context(tempfile.TemporaryFile())
+            numbers.tofile(spool)
         miner.consolidate()
         if spool is not None:
             numbers.tofile(spool)
             spool.seek(0)
-        clusters = miner._by_order
+        # Every template's final result, by creation order: a message's label is one index.
+        results = [_root(cluster).result for cluster in miner._by_order]
         while True:
             if spool is not None:
                 numbers = array("I")
                 with contextlib.suppress(EOFError):  # a short last chunk is still read
                     numbers.fromfile(spool, _SPOOL_CHUNK)
-            for number in numbers:
-                cluster = clusters[number]
-                if cluster.merged_into is not None:
-                    cluster = _root(cluster)
-                yield cluster.result
+            yield from map(results.__getitem__, numbers)
             if spool is None or len(numbers) < _SPOOL_CHUNK:
                 return
 
@@ -320,6 +329,7 @@ class TemplateMiner:
     _exact: dict[str, _Cluster] = field(default_factory=dict)
     _by_order: list[_Cluster] = field(default_factory=list)
     _seen: dict[bytes, _Cluster] = field(default_factory=dict)
+    _seen_hex: dict[bytes, _Cluster] = field(default_factory=dict)
     _by_runs: dict[bytes, _Cluster] = field(default_factory=dict)
 
     def mask(self, message: str) -> str:
@@ -332,29 +342,47 @@ class TemplateMiner:
 
     def _learn(self, message: str) -> _Cluster:
         """Add `message`; return the cluster it joined (which may since have merged away)."""
-        skeleton = message.encode("utf-8", "surrogatepass").translate(_SKELETON)
-        cluster = self._seen.get(skeleton)
+        ones = message.encode("utf-8", "surrogatepass").translate(_ALL_ONES)
+        cluster = self._seen.get(ones)
         if cluster is None:
-            runs = _RUNS.sub(b"1", skeleton)
-            cluster = self._by_runs.get(runs)
-            remember = True
-            if cluster is None:
-                masked, same_for_runs = mask_checked(message)
-                cluster = self._learn_masked(masked)
-                if same_for_runs:  # every message with these runs masks alike
-                    if len(self._by_runs) >= self.settings.exact_cache_size:
-                        self._by_runs.clear()
-                    self._by_runs[runs] = cluster
-                # a digit kept by masking: a message of the same skeleton may mask otherwise
-                remember = _ANY_DIGIT.search(masked) is None
-            if remember:
-                if len(self._seen) >= self.settings.exact_cache_size:
-                    self._seen.clear()
-                self._seen[skeleton] = cluster
+            cluster = self._learn_unseen(message, ones)
         root = cluster
         while root.merged_into is not None:
             root = root.merged_into
         root.size += 1
+        return cluster
+
+    def _learn_unseen(self, message: str, ones: bytes) -> _Cluster:
+        """The cluster of a message that `ones` (its digits written as 1) did not find; remember
+        it by its digit skeleton when every message of that skeleton masks alike.
+
+        Messages with a digit before an `x` or `X` are remembered apart, by
+        `masking.digit_skeleton`: there a 0 may be the start of a hexadecimal `0x`. So the
+        lookup by `ones` that every message costs never meets them, and needs no test."""
+        seen = self._seen
+        skeleton = ones
+        if ones.find(b"1x") >= 0 or ones.find(b"1X") >= 0:  # `find`: `in` costs more on bytes
+            seen = self._seen_hex
+            skeleton = digit_skeleton(message)
+            cluster = seen.get(skeleton)
+            if cluster is not None:
+                return cluster
+        runs = _LONG_RUNS.sub(b"1", ones) if ones.find(b"11") >= 0 else ones  # `run_skeleton`
+        cluster = self._by_runs.get(runs)
+        remember = True
+        if cluster is None:
+            masked, same_for_runs = mask_checked(message)
+            cluster = self._learn_masked(masked)
+            if same_for_runs:  # every message with these runs masks alike
+                if len(self._by_runs) >= self.settings.exact_cache_size:
+                    self._by_runs.clear()
+                self._by_runs[runs] = cluster
+            # a digit kept by masking: a message of the same skeleton may mask otherwise
+            remember = _ANY_DIGIT.search(masked) is None
+        if remember:
+            if len(seen) >= self.settings.exact_cache_size:
+                seen.clear()
+            seen[skeleton] = cluster
         return cluster
 
     def _learn_masked(self, masked: str) -> _Cluster:
@@ -419,7 +447,10 @@ class TemplateMiner:
         cluster = _Cluster(cluster_id, list(tokens), order=len(self._by_id))
         self._by_id[cluster_id] = cluster
         self._by_order.append(cluster)
-        self._leaves.setdefault(len(tokens), _Leaf()).add(cluster)
+        leaf = self._leaves.get(len(tokens))
+        if leaf is None:
+            leaf = self._leaves[len(tokens)] = _Leaf()
+        leaf.add(cluster)
         survivor = self._absorb_specific(cluster)
         survivor = self._merge_variable_positions(survivor)
         survivor = self._relieve_crowding(survivor)
@@ -440,7 +471,7 @@ class TemplateMiner:
     def _absorb_specific(self, cluster: _Cluster) -> _Cluster:
         """Fold in siblings that `cluster` covers: a masked value where they hold a word shows
         that the position is a variable (`user <*>` from `user bob7` covers `user alice`)."""
-        if not _mostly_literal(cluster.tokens):
+        if 2 * cluster.literal <= len(cluster.tokens):  # half or more is variable: too little
             return cluster
         leaf = self._leaves[len(cluster.tokens)]
         # What `cluster` covers holds its anchor token at the anchor position. Templates anchored
