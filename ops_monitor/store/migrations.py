@@ -39,9 +39,17 @@ def _error_counts_index(connection: Connection) -> None:
     index.create(connection, checkfirst=True)
 
 
+def _cron_monitors(connection: Connection) -> None:
+    """Self-contained: its own tables only, whatever number it ends up with."""
+    from ops_monitor.store import monitor_schema
+
+    monitor_schema.metadata.create_all(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "operation logs, ingest batches, scans, issues, cursors, state", _initial),
     Migration(2, "operation logs: covering index on level, ts, source", _error_counts_index),
+    Migration(3, "cron monitors and their check-ins", _cron_monitors),
 )
 LATEST = MIGRATIONS[-1].version
 
