@@ -17,6 +17,7 @@ COMMANDS = {
     "cron": "ops_monitor.commands.cron:cron",
     "ingest": "ops_monitor.commands.ingest:ingest_command",
     "issues": "ops_monitor.commands.issues:issues_command",
+    "monitors": "ops_monitor.commands.monitors:monitors",
     "resolve": "ops_monitor.commands.issues:resolve_command",
     "scan": "ops_monitor.commands.scan:scan_command",
     "scheduler": "ops_monitor.commands.scheduler:scheduler",

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Self
+from urllib.parse import quote
 
 import httpx
 
@@ -193,6 +194,106 @@ class Health:
         )
 
 
+@dataclass(frozen=True)
+class CronCheckin:
+    """One run of a monitored job (or an expected run that did not come)."""
+
+    checkin_id: str
+    status: str
+    at: datetime
+    slot: datetime | None = None
+    duration: float | None = None
+    slots: int = 1
+    origin: str = ""
+    exit_status: int | None = None
+    excerpt: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            checkin_id=str(data["checkin_id"]),
+            status=str(data["status"]),
+            at=_required_time(data["at"]),
+            slot=_time(data.get("slot")),
+            duration=None if data.get("duration") is None else float(data["duration"]),
+            slots=int(data.get("slots", 1)),
+            origin=str(data.get("origin", "")),
+            exit_status=None if data.get("exit_status") is None else int(data["exit_status"]),
+            excerpt=data.get("excerpt"),
+        )
+
+
+@dataclass(frozen=True)
+class CronMonitor:
+    """A cron monitor as `GET /api/ops/monitors[/{slug}]` reports it. `ping_key` is set when the
+    answer carries it (a declaration, one monitor's detail); `counts` are runs by status within
+    `window_hours`; unknown fields stay in `raw`."""
+
+    slug: str
+    state: str
+    paused: bool
+    config: Mapping[str, Any]
+    next_expected: datetime | None
+    last_checkin_at: datetime | None
+    last_outcome: str | None
+    counts: Mapping[str, int]
+    window_hours: float
+    seconds_late: float = 0.0
+    ping_key: str | None = None
+    created: bool | None = None
+    checkins: tuple[CronCheckin, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            slug=str(data["slug"]),
+            state=str(data["state"]),
+            paused=bool(data.get("paused", False)),
+            config=dict(data.get("config", {})),
+            next_expected=_time(data.get("next_expected")),
+            last_checkin_at=_time(data.get("last_checkin_at")),
+            last_outcome=data.get("last_outcome"),
+            counts={str(k): int(v) for k, v in dict(data.get("counts", {})).items()},
+            window_hours=float(data.get("window_hours", 24)),
+            seconds_late=float(data.get("seconds_late", 0)),
+            ping_key=data.get("ping_key"),
+            created=data.get("created"),
+            checkins=tuple(CronCheckin.from_json(c) for c in data.get("checkins", ())),
+            raw=dict(data),
+        )
+
+
+def _checkin_body(
+    status: str,
+    checkin_id: str | None,
+    duration: float | None,
+    monitor_config: Mapping[str, Any] | None,
+    timestamp: datetime | None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": status}
+    if checkin_id is not None:
+        body["checkin_id"] = checkin_id
+    if duration is not None:
+        body["duration"] = duration
+    if monitor_config is not None:
+        body["monitor_config"] = dict(monitor_config)
+    if timestamp is not None:
+        body["timestamp"] = timestamp.isoformat()
+    return body
+
+
+def _declaration(monitor_config: Mapping[str, Any], since: datetime | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"monitor_config": dict(monitor_config)}
+    if since is not None:
+        body["since"] = since.isoformat()
+    return body
+
+
+def _monitor_path(slug: str, *rest: str) -> str:
+    return "/".join(["/api/ops/monitors", quote(slug, safe=""), *rest])
+
+
 def _cron_schedules(data: Any) -> list[CronSchedule]:
     items = data.get("schedules", []) if isinstance(data, Mapping) else data
     return [CronSchedule.from_json(item) for item in items]
@@ -354,6 +455,64 @@ class OpsMonitorClient:
     def health(self) -> Health:
         return Health.from_json(self._get("/healthz"))
 
+    # ------------------------------------------------------------ cron monitors
+
+    def declare_monitor(
+        self, slug: str, monitor_config: Mapping[str, Any], *, since: datetime | None = None
+    ) -> CronMonitor:
+        """Create or update a monitor (Sentry's `monitor_config`); the answer has its ping key.
+        Idempotent (a PUT), so it is retried like a read."""
+        return CronMonitor.from_json(
+            self._idempotent("PUT", _monitor_path(slug), _declaration(monitor_config, since))
+        )
+
+    def check_in(
+        self,
+        slug: str,
+        status: str,
+        *,
+        checkin_id: str | None = None,
+        duration: float | None = None,
+        monitor_config: Mapping[str, Any] | None = None,
+        timestamp: datetime | None = None,
+    ) -> str:
+        """Record a check-in (`in_progress`, `ok`, `error`); returns the check-in id."""
+        body = _checkin_body(status, checkin_id, duration, monitor_config, timestamp)
+        response = self._send("POST", _monitor_path(slug, "checkins"), json=body)
+        return str(_check(response)["checkin_id"])
+
+    def monitors(self, window_hours: float = 24) -> list[CronMonitor]:
+        found = self._get("/api/ops/monitors", {"window_hours": str(window_hours)})
+        return [CronMonitor.from_json(m) for m in found]
+
+    def monitor(self, slug: str, *, limit: int = 20, window_hours: float = 24) -> CronMonitor:
+        params: dict[str, str | int] = {"limit": limit, "window_hours": str(window_hours)}
+        return CronMonitor.from_json(self._get(_monitor_path(slug), params))
+
+    def pause_monitor(self, slug: str) -> CronMonitor:
+        return CronMonitor.from_json(_check(self._send("POST", _monitor_path(slug, "pause"))))
+
+    def resume_monitor(self, slug: str) -> CronMonitor:
+        return CronMonitor.from_json(_check(self._send("POST", _monitor_path(slug, "resume"))))
+
+    def evaluate_monitors(self) -> list[Mapping[str, Any]]:
+        """Evaluate every monitor now; the state changes that made."""
+        return list(_check(self._send("POST", "/api/ops/monitors/evaluate")))
+
+    def _idempotent(self, method: str, path: str, body: Any) -> Any:
+        for attempt in range(self._retry.attempts):
+            last = attempt == self._retry.attempts - 1
+            try:
+                response = self._send(method, path, json=body)
+            except MonitorUnavailable:
+                if last:
+                    raise
+            else:
+                if last or not _should_retry(response):
+                    return _check(response)
+            time.sleep(self._retry.delay(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
 
 class AsyncOpsMonitorClient:
     """The same calls as `OpsMonitorClient`, awaitable; use `async with` or `await aclose()`."""
@@ -445,3 +604,33 @@ class AsyncOpsMonitorClient:
 
     async def health(self) -> Health:
         return Health.from_json(await self._get("/healthz"))
+
+    async def declare_monitor(
+        self, slug: str, monitor_config: Mapping[str, Any], *, since: datetime | None = None
+    ) -> CronMonitor:
+        response = await self._send(
+            "PUT", _monitor_path(slug), json=_declaration(monitor_config, since)
+        )
+        return CronMonitor.from_json(_check(response))
+
+    async def check_in(
+        self,
+        slug: str,
+        status: str,
+        *,
+        checkin_id: str | None = None,
+        duration: float | None = None,
+        monitor_config: Mapping[str, Any] | None = None,
+        timestamp: datetime | None = None,
+    ) -> str:
+        body = _checkin_body(status, checkin_id, duration, monitor_config, timestamp)
+        response = await self._send("POST", _monitor_path(slug, "checkins"), json=body)
+        return str(_check(response)["checkin_id"])
+
+    async def monitors(self, window_hours: float = 24) -> list[CronMonitor]:
+        found = await self._get("/api/ops/monitors", {"window_hours": str(window_hours)})
+        return [CronMonitor.from_json(m) for m in found]
+
+    async def monitor(self, slug: str, *, limit: int = 20, window_hours: float = 24) -> CronMonitor:
+        params: dict[str, str | int] = {"limit": limit, "window_hours": str(window_hours)}
+        return CronMonitor.from_json(await self._get(_monitor_path(slug), params))

@@ -100,9 +100,11 @@ def create_app(
     registry: CollectorRegistry | None = None,
     routers: Sequence[APIRouter] = (),
     lifespans: Sequence[LifespanHook] = (),
+    public_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """The ops monitor's HTTP API.
 
+    `public_routers` skip the bearer token: they authenticate their callers themselves.
     Without `service`, one is built at startup on `settings.db_url` with its completed scans
     wired to the broadcaster. A caller that brings its own service should build it with
     `on_scan_completed=broadcaster.publish` and pass that broadcaster too.
@@ -126,6 +128,8 @@ def create_app(
     guarded = [Depends(require_token)]
     app.include_router(health.router)
     app.include_router(broadcast.router)  # checks the token itself: header or ?token=
+    for router in public_routers:  # authenticated otherwise (a cron monitor's ping key)
+        app.include_router(router)
     for router in (scans.router, issues.router, logs.router, metrics.router, *routers):
         app.include_router(router, dependencies=guarded)
     app.openapi = _openapi_without_422(app)  # type: ignore[method-assign]

@@ -63,16 +63,18 @@ def build_app(
 ) -> FastAPI:
     """The API with the scheduler's cron route and loop: everything `serve` runs. Without
     `service` the app opens the database itself when it starts."""
-    from ops_monitor.api import cron
+    from ops_monitor.api import cron, monitors, pings
     from ops_monitor.api.app import create_app
+    from ops_monitor.scheduling.monitoring import monitors_lifespan
     from ops_monitor.scheduling.runtime import scheduler_lifespan
 
     return create_app(
         settings,
         service,
         broadcaster=broadcaster,
-        routers=[cron.router],
-        lifespans=[scheduler_lifespan(settings)],
+        routers=[cron.router, monitors.router],
+        public_routers=[pings.router],
+        lifespans=[monitors_lifespan(settings), scheduler_lifespan(settings)],
     )
 
 

@@ -6,7 +6,7 @@ ones make it `ongoing`, and a failure after recovery reopens it as `regressed`.
 
 from __future__ import annotations
 
-from ops_monitor.analysis.candidates import Candidate, fingerprint
+from ops_monitor.analysis.candidates import SAMPLES_PER_ISSUE, Candidate, fingerprint
 from ops_monitor.models import IssueCategory, IssueSeverity
 from ops_monitor.monitors.machine import FAILURE_KINDS, Failure
 
@@ -48,3 +48,18 @@ def candidate(slug: str, failure: Failure) -> Candidate:
         samples=[failure.detail],
         evidence={"monitor": slug, "kind": failure.kind},
     )
+
+
+def candidates(slug: str, failures: list[Failure]) -> list[Candidate]:
+    """One candidate per kind (the merge takes one per fingerprint), with every failure counted."""
+    merged: dict[str, Candidate] = {}
+    for failure in failures:
+        found = candidate(slug, failure)
+        before = merged.get(failure.kind)
+        if before is not None:
+            found.occurrences += before.occurrences
+            found.first_seen_us = min(found.first_seen_us, before.first_seen_us)
+            found.last_seen_us = max(found.last_seen_us, before.last_seen_us)
+            found.samples = (before.samples + found.samples)[-SAMPLES_PER_ISSUE:]
+        merged[failure.kind] = found
+    return list(merged.values())

@@ -137,7 +137,8 @@ class CronMonitors:
         if monitor_config is not None:
             self.declare(slug, parse_monitor_config(monitor_config), origin="checkin")
         signal = Signal(status, at, checkin_id=checkin_id, duration=duration, origin="api")
-        return self._apply(lambda c: rows.get(c, slug, lock=True), f"monitor {slug!r}", signal)
+        found = self._apply(lambda c: rows.get(c, slug, lock=True), f"monitor {slug!r}", signal)
+        return found[1]
 
     def ping(
         self,
@@ -147,8 +148,9 @@ class CronMonitors:
         excerpt: str | None = None,
         exit_status: int | None = None,
         run_id: str | None = None,
-    ) -> str:
-        """Record a healthchecks-style ping on the monitor whose secret key is `key`."""
+    ) -> tuple[str, str]:
+        """Record a healthchecks-style ping on the monitor whose secret key is `key`; the
+        monitor's slug and the check-in id."""
         signal = Signal(
             status,
             self.clock(),
@@ -171,7 +173,7 @@ class CronMonitors:
 
     def _apply(
         self, find: Callable[[Connection], Row[Any] | None], what: str, signal: Signal
-    ) -> str:
+    ) -> tuple[str, str]:
         with self.store.write() as connection:
             row = find(connection)
             if row is None:
@@ -197,7 +199,7 @@ class CronMonitors:
             self.metrics.checkins.labels(monitor.slug, signal.status).inc()
             self.metrics.last_checkin.labels(monitor.slug).set(signal.at.timestamp())
         assert step.checkin_id is not None  # noqa: S101 - check_in always names its run
-        return step.checkin_id
+        return monitor.slug, step.checkin_id
 
     # ------------------------------------------------------------ evaluation
 
@@ -287,7 +289,7 @@ class CronMonitors:
         if step.failures:
             outcome = issue_rows.file_candidates(
                 connection,
-                [filing.candidate(slug, failure) for failure in step.failures],
+                filing.candidates(slug, step.failures),
                 recompute=False,
                 scan_id=NO_SCAN,
                 now=now,

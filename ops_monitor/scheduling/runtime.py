@@ -32,6 +32,7 @@ from ops_monitor.scheduler import (
 from ops_monitor.scheduling.history import ScheduleHistory
 from ops_monitor.scheduling.locks import run_lock_for
 from ops_monitor.scheduling.metrics import SchedulerMetrics
+from ops_monitor.scheduling.monitoring import CheckingInService
 from ops_monitor.scheduling.schedules import Schedule, ScheduleError, parse_schedules
 from ops_monitor.scheduling.status import DEFAULT_GRACE, CronView
 from ops_monitor.store import Store
@@ -209,6 +210,9 @@ def scheduler_lifespan(
             return
         configure_logging()
         service = state.service
+        monitors = getattr(state, "monitors", None)
+        if monitors is not None:  # the scheduled scans check in as ops-monitor-<schedule>
+            service = CheckingInService(service, monitors, schedules)
         runner = SchedulerThread(
             build_scheduler(
                 service,
