@@ -23,8 +23,10 @@ from checks.files import discover, restrict
 from checks.model import Finding, Severity
 from checks.registry import Rule, get_rule, rule_ids, rules
 from checks.suppression import apply as apply_suppressions
+from checks.triggers import CronTrigger, repository_cron_triggers
 
 JSON_VERSION = 1
+__all__ = ["AuditResult", "CronTrigger", "audit", "raw_findings", "repository_cron_triggers"]
 
 
 @dataclass
