@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from ops_monitor.api.errors import PayloadTooLarge, error_responses
@@ -63,7 +63,8 @@ async def _ping(
 Monitors = Annotated[CronMonitors, Depends(get_monitors)]
 
 
-@router.api_route("/ping/{key}", methods=["GET", "POST"], responses=_RESPONSES)
+@router.get("/ping/{key}", responses=_RESPONSES)
+@router.post("/ping/{key}", responses=_RESPONSES)
 async def ping_success(
     key: str, request: Request, monitors: Monitors, rid: RunId = None
 ) -> CheckinAccepted:
@@ -71,7 +72,8 @@ async def ping_success(
     return await _ping(request, monitors, key, "ok", None, rid)
 
 
-@router.api_route("/ping/{key}/start", methods=["GET", "POST"], responses=_RESPONSES)
+@router.get("/ping/{key}/start", responses=_RESPONSES)
+@router.post("/ping/{key}/start", responses=_RESPONSES)
 async def ping_start(
     key: str, request: Request, monitors: Monitors, rid: RunId = None
 ) -> CheckinAccepted:
@@ -79,7 +81,8 @@ async def ping_start(
     return await _ping(request, monitors, key, "in_progress", None, rid)
 
 
-@router.api_route("/ping/{key}/fail", methods=["GET", "POST"], responses=_RESPONSES)
+@router.get("/ping/{key}/fail", responses=_RESPONSES)
+@router.post("/ping/{key}/fail", responses=_RESPONSES)
 async def ping_fail(
     key: str, request: Request, monitors: Monitors, rid: RunId = None
 ) -> CheckinAccepted:
@@ -87,13 +90,16 @@ async def ping_fail(
     return await _ping(request, monitors, key, "error", None, rid)
 
 
-@router.api_route("/ping/{key}/{exit_status}", methods=["GET", "POST"], responses=_RESPONSES)
+@router.get("/ping/{key}/{exit_status}", responses=_RESPONSES)
+@router.post("/ping/{key}/{exit_status}", responses=_RESPONSES)
 async def ping_exit_status(
-    key: str, exit_status: int, request: Request, monitors: Monitors, rid: RunId = None
+    key: str,
+    exit_status: Annotated[int, Path(ge=0, le=255)],
+    request: Request,
+    monitors: Monitors,
+    rid: RunId = None,
 ) -> CheckinAccepted:
     """The run ended with this exit status (0 to 255): 0 is ok, anything else an error."""
-    if not 0 <= exit_status <= 255:
-        raise HTTPException(400, f"exit status must be 0 to 255, got {exit_status}")
     return await _ping(
         request, monitors, key, "ok" if exit_status == 0 else "error", exit_status, rid
     )

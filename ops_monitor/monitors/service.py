@@ -40,6 +40,7 @@ log = logging.getLogger("ops_monitor.monitors")
 NO_SCAN = 0  # `last_scan_id` of an issue filed by a monitor evaluation rather than a scan
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_FUTURE = timedelta(minutes=5)  # a check-in's `timestamp` may run ahead this much (skew)
+MAX_PAST = timedelta(days=366)  # how old an imported check-in or history may be
 RESOLUTION = "recovered: {count} consecutive successful run(s)"
 
 
@@ -87,8 +88,8 @@ class CronMonitors:
         """Create the monitor, or update its configuration (its key and history stay)."""
         check_slug(slug)
         now = self.clock()
-        if since is not None and since > now:
-            raise CheckinRefused("since: must not be in the future")
+        if since is not None:
+            since = _past("since", since, now)
         with self.store.write() as connection:
             row = rows.get(connection, slug, lock=True)
             if row is None:
@@ -165,11 +166,9 @@ class CronMonitors:
         now = self.clock()
         if timestamp is None:
             return now
-        if timestamp.tzinfo is None:
-            raise CheckinRefused("timestamp: must carry a time zone (e.g. 2024-11-19T02:00:00Z)")
-        if timestamp > now + MAX_FUTURE:
+        if timestamp.tzinfo is not None and timestamp > now + MAX_FUTURE:
             raise CheckinRefused("timestamp: more than 5 minutes in the future")
-        return timestamp.astimezone(UTC)
+        return _past("timestamp", min(timestamp, now) if timestamp.tzinfo else timestamp, now)
 
     def _apply(
         self, find: Callable[[Connection], Row[Any] | None], what: str, signal: Signal
@@ -340,6 +339,17 @@ class CronMonitors:
     def _show(self, monitor: Monitor, now: datetime) -> None:
         if self.metrics is not None:
             self.metrics.show_state(monitor.slug, monitor.state, machine.seconds_late(monitor, now))
+
+
+def _past(field: str, moment: datetime, now: datetime) -> datetime:
+    """A time from a request: zoned, not in the future, and within the last `MAX_PAST`."""
+    if moment.tzinfo is None:
+        raise CheckinRefused(f"{field}: must carry a time zone (e.g. 2024-11-19T02:00:00Z)")
+    if moment > now:
+        raise CheckinRefused(f"{field}: must not be in the future")
+    if moment < now - MAX_PAST:
+        raise CheckinRefused(f"{field}: more than {MAX_PAST.days} days ago")
+    return moment.astimezone(UTC)
 
 
 def _log(fields: dict[str, Any], level: int = logging.INFO) -> None:

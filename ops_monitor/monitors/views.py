@@ -18,7 +18,7 @@ class CheckinRequest(BaseModel):
 
     status: CheckinStatus
     checkin_id: str | None = Field(default=None, min_length=1, max_length=100)
-    duration: float | None = Field(default=None, ge=0)  # seconds
+    duration: float | None = Field(default=None, ge=0, le=366 * 86400)  # seconds
     monitor_config: dict[str, Any] | None = None
     timestamp: datetime | None = None
 
