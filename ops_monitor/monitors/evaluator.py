@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 
 from ops_monitor.monitors.service import CronMonitors
+from ops_monitor.store.database import driver_reason
 
 EVALUATE_EVERY_SECONDS = 30.0
 _STOP_TIMEOUT_SECONDS = 30.0
@@ -48,7 +49,7 @@ class Evaluator:
                 self._prepare = None
             self.monitors.evaluate()
         except Exception as error:  # never let one evaluation end the loop
-            reason = " ".join(str(getattr(error, "orig", None) or error).split())
+            reason = driver_reason(error)
             log.error(
                 json.dumps(
                     {
