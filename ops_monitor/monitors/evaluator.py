@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from ops_monitor.monitors.service import CronMonitors
@@ -63,9 +64,11 @@ class Evaluator:
                 self._after_run()
 
     def run(self) -> None:
+        """Evaluations start `every` seconds apart (sooner when one overran), never later."""
         while not self._stopping.is_set():
+            started = time.monotonic()
             self.run_once()
-            self._stopping.wait(self.every)
+            self._stopping.wait(max(0.0, self.every - (time.monotonic() - started)))
 
 
 class EvaluatorThread:

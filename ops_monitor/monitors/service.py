@@ -13,6 +13,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -208,13 +209,19 @@ class CronMonitors:
         now = self.clock()
         steps: list[tuple[Step, list[str]]] = []
         with self.store.write() as connection:
+            running = rows.open_runs_by_monitor(connection)
+            quiet: list[int] = []
             for row in rows.listing(connection, lock=True):
                 monitor_id = int(row.id)
-                open_runs = [_run(r) for r in rows.open_runs(connection, monitor_id)]
-                step = machine.evaluate(
-                    _monitor(row), open_runs, now, outage_after=self.outage_after
-                )
+                monitor = _monitor(row)
+                open_runs = [_run(r) for r in running.get(monitor_id, [])]
+                step = machine.evaluate(monitor, open_runs, now, outage_after=self.outage_after)
+                if _only_time_passed(monitor, step):
+                    quiet.append(monitor_id)  # the common case: one UPDATE for all of them
+                    steps.append((step, []))
+                    continue
                 steps.append((step, self._store_step(connection, monitor_id, step)))
+            rows.mark_evaluated(connection, quiet, now)
         changes: list[StateChange] = []
         for step, filed in steps:
             change = self._announce(step, filed)
@@ -339,6 +346,12 @@ class CronMonitors:
     def _show(self, monitor: Monitor, now: datetime) -> None:
         if self.metrics is not None:
             self.metrics.show_state(monitor.slug, monitor.state, machine.seconds_late(monitor, now))
+
+
+def _only_time_passed(monitor: Monitor, step: Step) -> bool:
+    """Nothing but the evaluation time changed: no run, issue, state or expectation."""
+    same = replace(step.monitor, evaluated_at=monitor.evaluated_at) == monitor
+    return same and not (step.runs or step.failures or step.resolved or step.transition)
 
 
 def _past(field: str, moment: datetime, now: datetime) -> datetime:

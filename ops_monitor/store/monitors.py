@@ -52,6 +52,21 @@ def open_runs(connection: Connection, monitor_id: int) -> list[Row[Any]]:
     return list(connection.execute(query.order_by(checkins.c.id)))
 
 
+def open_runs_by_monitor(connection: Connection) -> dict[int, list[Row[Any]]]:
+    """Every run in progress, by monitor (one query for an evaluation of them all)."""
+    found: dict[int, list[Row[Any]]] = {}
+    query = select(checkins).where(checkins.c.status == "in_progress").order_by(checkins.c.id)
+    for row in connection.execute(query):
+        found.setdefault(int(row.monitor_id), []).append(row)
+    return found
+
+
+def mark_evaluated(connection: Connection, monitor_ids: Sequence[int], at: datetime) -> None:
+    for start in range(0, len(monitor_ids), 500):
+        chunk = list(monitor_ids[start : start + 500])
+        connection.execute(update(monitors).where(monitors.c.id.in_(chunk)).values(evaluated_at=at))
+
+
 def run(connection: Connection, monitor_id: int, checkin_id: str) -> Row[Any] | None:
     query = select(checkins).where(
         checkins.c.monitor_id == monitor_id, checkins.c.checkin_id == checkin_id
