@@ -6,7 +6,6 @@ other tools parse it, so fields are only ever added.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -18,10 +17,11 @@ from checks import baseline as baseline_file
 from checks.cache import Cache, default_directory
 from checks.cli_support import UserError
 from checks.config import Config, load
-from checks.engine import analyse, snapshot_key
+from checks.engine import analyse
 from checks.files import discover, restrict
 from checks.model import Finding, Severity
 from checks.registry import Rule, get_rule, rule_ids, rules
+from checks.snapshot import Snapshot
 from checks.suppression import apply as apply_suppressions
 from checks.triggers import CronTrigger, repository_cron_triggers
 
@@ -105,12 +105,8 @@ def audit(
     files = discover(root, config.excludes)
     targets = restrict(files, root, [Path(p) for p in paths])
     cache = Cache((cache_dir or default_directory(root)) if use_cache else None, root)
-    key = snapshot_key(root, files, targets, chosen, config) if use_cache else None
-    # Paths are bytes to git and the file system: a name that is not UTF-8 arrives with its bytes
-    # as lone surrogates (PEP 383), which only `surrogateescape` turns back into bytes.
-    scope_text = "\0".join([*chosen, "", *targets])
-    scope = hashlib.sha256(scope_text.encode("utf-8", "surrogateescape")).hexdigest()
-    analysis = cache.load_snapshot(key, scope) if key is not None else None
+    snapshot = Snapshot.of(cache, root, files, targets, chosen, config)
+    analysis = snapshot.load()
     if analysis is None:
         cache.load()
         selected = [(rule, config.options_for(rule)) for rule in map(_rule, chosen)]
@@ -118,8 +114,7 @@ def audit(
         if not paths:
             cache.prune(set(files))
         cache.save()
-        if key is not None:
-            cache.save_snapshot(key, scope, analysis)
+        snapshot.save(analysis)
     ran = set(chosen)
     findings, suppressed = apply_suppressions(analysis.findings, analysis.directives, ran)
     baselined = 0

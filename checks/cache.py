@@ -5,77 +5,32 @@ shortcut to skip hashing unchanged files, trusted only when the mtime is safely 
 the results of each rule, keyed by rule id, rule version and a digest of its options. A tool
 upgrade changes the index name, so stale results are never read. Two runs racing each write a
 complete temporary file and `os.replace` it: the last one wins, neither is ever half-written.
+
+The cache stores and loads; what a result means, and when a whole run can be reused
+(`checks.snapshot`), is decided by its callers.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
-import time
-from collections.abc import Iterable
-from functools import lru_cache
+import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from checks import __version__
-
-if TYPE_CHECKING:
-    from checks.engine import Analysis
+from checks.model import Directive, FileResult, Finding
+from checks.stamps import code_stamp, racy_after
 
 FORMAT = 1
-# A file modified less than this long before we stat it may be modified again within the same
-# mtime tick; its stat shortcut is not recorded, so the next run hashes it.
-RACY_SECONDS = 2.0
-# Whole-run results kept (one per set of targets and rules: the full audit, pre-commit runs).
-KEEP_SNAPSHOTS = 16
+# Prefix of the temporary file a document is written to before it is renamed into place.
+TEMPORARY_PREFIX = ".tmp-"
 
+# A `FileResult` as the index file stores it (JSON).
 Entry = dict[str, Any]
-# Files outside the discovered tree a run's result depends on (a tsconfig base in node_modules):
-# path -> [size, mtime_ns], or None for a file that was looked for and is absent.
-Stamps = dict[str, list[int] | None]
-
-
-@lru_cache(maxsize=1)
-def code_stamp() -> bytes:
-    """Sizes and mtimes of this package's modules: editing the engine or a rule invalidates
-    cached results even when nobody bumped a VERSION."""
-    package = Path(__file__).parent
-    stamps = []
-    for directory in (package, package / "rules", package / "output"):
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.name.endswith(".py"):
-                    stat = entry.stat()
-                    stamps.append(f"{entry.path}:{stat.st_size}:{stat.st_mtime_ns}")
-    return "\n".join(sorted(stamps)).encode("utf-8")
-
-
-def _stamp(path: str) -> list[int] | None:
-    try:
-        stat = os.stat(path)  # noqa: PTH116 - plain strings, as recorded
-    except OSError:
-        return None
-    return [stat.st_size, stat.st_mtime_ns]
-
-
-def stamps(paths: Iterable[str]) -> Stamps | None:
-    """Size and mtime of each path; None when one changed too recently for its mtime to be
-    trusted (a result that depends on it must not be reused)."""
-    limit = (time.time() - RACY_SECONDS) * 1e9
-    found: Stamps = {}
-    for path in sorted(paths):
-        stamp = _stamp(path)
-        if stamp is not None and stamp[1] > limit:
-            return None
-        found[path] = stamp
-    return found
-
-
-def unchanged(recorded: Stamps) -> bool:
-    """Does every recorded file still look as it did (an absent one still absent)?"""
-    return all(_stamp(path) == stamp for path, stamp in recorded.items())
 
 
 def default_directory(root: Path) -> Path:
@@ -87,120 +42,147 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def read_document(path: Path) -> Any:
+    """A JSON document the cache wrote, or None when it is absent or damaged."""
+    try:
+        with path.open("rb") as stream:
+            return json.load(stream)
+    except (OSError, ValueError):
+        return None
+
+
+def write_document(path: Path, document: dict[str, Any]) -> None:
+    """Write a complete temporary file, then rename it over `path` (atomic on POSIX)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ignore = path.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n", encoding="utf-8")
+        handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=path.parent)
+    except OSError:
+        return  # a read-only checkout still audits, it just does not remember
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(document, stream, separators=(",", ":"))
+        Path(temporary).replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            Path(temporary).unlink()
+
+
+def encode(result: FileResult) -> Entry:
+    entry: Entry = {"sha": result.sha, "size": result.size, "mtime": result.mtime}
+    if result.note is not None:
+        entry["note"] = result.note
+    entry["findings"] = {
+        key: [finding.to_dict() for finding in found] for key, found in result.findings.items()
+    }
+    entry["facts"] = result.facts
+    if result.directives is not None:
+        entry["ignores"] = [directive.to_list() for directive in result.directives]
+    if result.extra:
+        entry["extra"] = result.extra
+    return entry
+
+
+def decode(entry: Entry) -> FileResult | None:
+    """The stored result, or None when the entry is not one this version wrote."""
+    try:
+        ignores = entry.get("ignores")
+        return FileResult(
+            sha=entry["sha"],
+            size=entry.get("size"),
+            mtime=entry.get("mtime"),
+            note=entry.get("note"),
+            findings={
+                key: [Finding.from_dict(item) for item in found]
+                for key, found in entry.get("findings", {}).items()
+            },
+            facts=dict(entry.get("facts", {})),
+            directives=None if ignores is None else [Directive.from_list(d) for d in ignores],
+            extra=dict(entry.get("extra", {})),
+        )
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return None
+
+
 class Cache:
-    """Per-file entries of one audited root; `directory=None` is a cache that keeps nothing."""
+    """Per-file results of one audited root; `directory=None` is a cache that keeps nothing.
+
+    `entries` is the index as read from disk; results are decoded only when asked for, and
+    encoded only when saved, so a run that keeps nothing never converts a finding."""
 
     def __init__(self, directory: Path | None, root: Path) -> None:
         self.directory = directory
         place = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:8]
         identity = f"{__version__}\0{FORMAT}\0".encode() + code_stamp()
-        key = place + "-" + hashlib.sha256(identity).hexdigest()[:12]
-        self.path = directory / f"index-{key}.json" if directory is not None else None
+        # Names every file this cache writes for this root and this version of the tool.
+        self.root_key = place + "-" + hashlib.sha256(identity).hexdigest()[:12]
+        self.path = directory / f"index-{self.root_key}.json" if directory is not None else None
         self._place = place
         self.entries: dict[str, Entry] = {}
+        self._results: dict[str, FileResult] = {}
+        self._stored: set[str] = set()
         self.changed = False
-        self._root_key = key
-
-    def _snapshot_path(self, scope: str) -> Path | None:
-        if self.directory is None:
-            return None
-        return self.directory / f"run-{self._root_key}-{scope[:12]}.json"
-
-    def load_snapshot(self, key: str, scope: str) -> Analysis | None:
-        """The whole previous result for this scope (targets and rules), if nothing it
-        depended on has changed since."""
-        path = self._snapshot_path(scope)
-        if path is None:
-            return None
-        try:
-            with path.open("rb") as stream:
-                document = json.load(stream)
-        except (OSError, ValueError):
-            return None
-        if not isinstance(document, dict) or document.get("key") != key:
-            return None
-        from checks.engine import Analysis
-
-        try:
-            analysis = Analysis.from_dict(document["analysis"])
-        except (KeyError, TypeError, ValueError, IndexError):
-            return None
-        # Files outside the tree that the rules read (a tsconfig base in node_modules).
-        if analysis.dependencies is None or not unchanged(analysis.dependencies):
-            return None
-        return analysis
-
-    def save_snapshot(self, key: str, scope: str, analysis: Analysis) -> None:
-        path = self._snapshot_path(scope)
-        if path is None or analysis.dependencies is None:
-            return  # None: a file the rules read changed too recently to trust its mtime
-        self._write(path, {"key": key, "analysis": analysis.to_dict()})
-        try:
-            runs = sorted(path.parent.glob("run-*.json"), key=lambda p: p.stat().st_mtime_ns)
-        except OSError:
-            return
-        for stale in runs[:-KEEP_SNAPSHOTS]:
-            with contextlib.suppress(OSError):
-                stale.unlink()
 
     def load(self) -> None:
         if self.path is None:
             return
-        try:
-            with self.path.open("rb") as stream:
-                document = json.load(stream)
-        except (OSError, ValueError):
-            return  # absent or damaged: start afresh, the next save repairs it
+        document = read_document(self.path)
+        # absent or damaged: start afresh, the next save repairs it
         if isinstance(document, dict) and isinstance(document.get("files"), dict):
             self.entries = document["files"]
+            self._results = {}
 
-    def lookup(self, path: str, stat: os.stat_result) -> Entry | None:
-        """The entry for `path` if its recorded size and mtime still match."""
-        entry = self.entries.get(path)
-        if entry is None or entry.get("mtime") != stat.st_mtime_ns:
+    def get(self, path: str) -> FileResult | None:
+        """The result last recorded for `path`, whatever the file looks like now."""
+        result = self._results.get(path)
+        if result is None:
+            entry = self.entries.get(path)
+            result = decode(entry) if isinstance(entry, dict) else None
+            if result is not None:
+                self._results[path] = result
+        return result
+
+    def lookup(self, path: str, stat: os.stat_result) -> FileResult | None:
+        """The result for `path` if its recorded size and mtime still match."""
+        result = self._results.get(path)
+        if result is None:
+            entry = self.entries.get(path)
+            if not isinstance(entry, dict) or entry.get("mtime") != stat.st_mtime_ns:
+                return None
+            result = self.get(path)
+        if result is None or result.mtime != stat.st_mtime_ns:
             return None
-        return entry if entry.get("size") == stat.st_size else None
+        return result if result.size == stat.st_size else None
 
-    def by_hash(self, path: str, sha: str) -> Entry | None:
-        entry = self.entries.get(path)
-        return entry if entry is not None and entry.get("sha") == sha else None
+    def by_hash(self, path: str, sha: str) -> FileResult | None:
+        result = self.get(path)
+        return result if result is not None and result.sha == sha else None
 
-    def store(self, path: str, entry: Entry) -> None:
-        if entry.get("mtime") is not None and entry["mtime"] > (time.time() - RACY_SECONDS) * 1e9:
-            entry = {**entry, "mtime": None}
-        self.entries[path] = entry
+    def store(self, path: str, result: FileResult) -> None:
+        if result.mtime is not None and result.mtime > racy_after():
+            result = dataclasses.replace(result, mtime=None)
+        self._results[path] = dataclasses.replace(result, fresh=False) if result.fresh else result
+        self._stored.add(path)
         self.changed = True
 
     def prune(self, keep: set[str]) -> None:
         for path in [p for p in self.entries if p not in keep]:
             del self.entries[path]
             self.changed = True
+        for path in [p for p in self._results if p not in keep]:
+            del self._results[path]
+            self._stored.discard(path)
 
     def save(self) -> None:
         if self.path is None or not self.changed:
             return
-        self._write(self.path, {"format": FORMAT, "files": self.entries})
+        for path in self._stored:
+            self.entries[path] = encode(self._results[path])
+        self._stored.clear()
+        write_document(self.path, {"format": FORMAT, "files": self.entries})
         for stale in self.path.parent.glob(f"index-{self._place}-*.json"):
             if stale != self.path:  # written by an older version of the tool
                 with contextlib.suppress(OSError):
                     stale.unlink()
-
-    def _write(self, path: Path, document: dict[str, Any]) -> None:
-        """Write a complete temporary file, then rename it over `path` (atomic on POSIX)."""
-        import tempfile
-
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            ignore = path.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("*\n", encoding="utf-8")
-            handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        except OSError:
-            return  # a read-only checkout still audits, it just does not remember
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(document, stream, separators=(",", ":"))
-            Path(temporary).replace(path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                Path(temporary).unlink()

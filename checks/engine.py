@@ -4,6 +4,7 @@ repo-wide rules on the gathered facts, and return raw findings for suppression a
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import os
@@ -11,17 +12,19 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from checks.cache import RACY_SECONDS, Cache, Entry, Stamps, code_stamp, content_hash, stamps
-from checks.model import Finding
+from checks.cache import Cache, content_hash
+from checks.globs import glob_regex
+from checks.model import Analysis, FileResult
 from checks.registry import Rule, get_rule
 from checks.repository import Repository, recording
 from checks.source import SourceFile
-from checks.suppression import MARKER, Directive, directives
+from checks.stamps import stamps
+from checks.suppression import MARKER, directives
 
 MAX_BYTES = 2_000_000
 # Below this many files to analyse, starting worker processes costs more than it saves.
@@ -39,80 +42,6 @@ class Job:
     extract: bool
 
 
-@dataclass
-class Analysis:
-    """What the per-file phase and the repo rules produced, before suppression."""
-
-    findings: list[Finding] = field(default_factory=list)
-    directives: dict[str, list[Directive]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    # (path, reason) of every target that was not analysed: binary, huge, not UTF-8, unreadable.
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    # Files outside the discovered tree the repo rules read; None when one changed too recently
-    # for the result to be reused safely.
-    dependencies: Stamps | None = field(default_factory=dict)
-    files: int = 0
-    analysed: int = 0
-    cached: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "findings": [f.to_dict() for f in self.findings],
-            "directives": {p: [d.to_list() for d in ds] for p, ds in self.directives.items()},
-            "notes": self.notes,
-            "skipped": [list(item) for item in self.skipped],
-            "dependencies": self.dependencies,
-            "files": self.files,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Analysis:
-        """A stored result, as a run that analysed nothing and reused everything."""
-        return cls(
-            findings=[Finding.from_dict(f) for f in data["findings"]],
-            directives={
-                p: [Directive.from_list(d) for d in ds] for p, ds in data["directives"].items()
-            },
-            notes=list(data["notes"]),
-            skipped=[(str(path), str(reason)) for path, reason in data.get("skipped", [])],
-            dependencies=dict(data.get("dependencies") or {}),
-            files=int(data["files"]),
-            analysed=0,
-            cached=int(data["files"]),
-        )
-
-
-def snapshot_key(
-    root: Path, files: Sequence[str], targets: Sequence[str], rule_ids: Sequence[str], config: Any
-) -> str | None:
-    """A digest of everything a run's result depends on: the tool, the rules and their config,
-    the targets, and the size and mtime of every discovered file (repo rules may read any of
-    them). None when a file changed too recently for its mtime to be trusted."""
-    from checks import __version__
-
-    digest = hashlib.sha256(code_stamp())
-    settings = (__version__, list(rule_ids), config.ignore, config.rule_options, config.excludes)
-    digest.update(repr(settings).encode("utf-8"))
-    if config.source is not None:
-        source = Path(config.source).stat()
-        digest.update(f"{config.source}:{source.st_size}:{source.st_mtime_ns}".encode())
-    digest.update("\0".join(targets).encode("utf-8", errors="surrogateescape"))
-    limit = (time.time() - RACY_SECONDS) * 1e9
-    base = str(root) + os.sep
-    parts = []
-    for path in files:
-        try:
-            stat = os.stat(base + path)  # noqa: PTH116 - thousands of Path objects cost real time
-        except OSError:
-            parts.append(f"{path}\0-\n")
-            continue
-        if stat.st_mtime_ns > limit:
-            return None
-        parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n")
-    digest.update("".join(parts).encode("utf-8", errors="surrogateescape"))
-    return digest.hexdigest()
-
-
 def job_key(rule: Rule, options: Any) -> str:
     digest = hashlib.sha256(repr(options).encode("utf-8")).hexdigest()[:12]
     return f"{rule.id}@{rule.version}:{digest}"
@@ -121,8 +50,6 @@ def job_key(rule: Rule, options: Any) -> str:
 @lru_cache(maxsize=64)
 def _name_matcher(patterns: tuple[str, ...]) -> re.Pattern[str]:
     """One regex for a rule's FILES globs (name globs, and path globs when they hold a '/')."""
-    from checks.globs import glob_regex
-
     parts = [
         glob_regex(p).pattern if "/" in p else "(?:.*/)?" + fnmatch.translate(p).removesuffix(r"\Z")
         for p in patterns
@@ -142,22 +69,26 @@ def _skip_reason(data: bytes) -> str | None:
     return None
 
 
-def analyse_file(root: Path, path: str, jobs: Sequence[Job], entry: Entry | None) -> Entry:
-    """Apply `jobs` to one file and return its cache entry (merged into `entry` if given)."""
+def analyse_file(
+    root: Path, path: str, jobs: Sequence[Job], previous: FileResult | None
+) -> FileResult:
+    """Apply `jobs` to one file, reusing what `previous` recorded if the content is the same."""
     absolute = root / path
     try:
         stat = absolute.stat()
         data = absolute.read_bytes()
     except OSError as error:
-        return {"sha": None, "note": f"unreadable: {error.strerror}", "results": {}}
+        return FileResult(sha=None, note=f"unreadable: {error.strerror}")
     sha = content_hash(data)
-    result: Entry = {"sha": sha, "size": stat.st_size, "mtime": stat.st_mtime_ns, "results": {}}
-    if entry is not None and entry.get("sha") == sha:
-        result["results"] = dict(entry.get("results", {}))
-        result["ignores"] = entry.get("ignores", [])
-        result["note"] = entry.get("note")
-        jobs = [job for job in jobs if job.key not in result["results"]]
-        if not jobs:
+    result = FileResult(sha, stat.st_size, stat.st_mtime_ns)
+    if previous is not None and previous.sha == sha:
+        result.note = previous.note
+        result.findings = dict(previous.findings)
+        result.facts = dict(previous.facts)
+        result.directives = previous.directives
+        result.extra = dict(previous.extra)
+        jobs = [job for job in jobs if not result.has(job.key)]
+        if not jobs and result.directives is not None:
             return result
     reason = _skip_reason(data)
     if reason is None:
@@ -165,40 +96,45 @@ def analyse_file(root: Path, path: str, jobs: Sequence[Job], entry: Entry | None
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             reason = "skipped: not UTF-8 text"
+    result.fresh = True  # read this run, even if not analysed: not a cached result
     if reason is not None:
-        result["note"] = reason
-        result["fresh"] = True  # read this run, even if not analysed: not a cached result
+        result.note = reason
+        result.directives = []  # suppressions are only read from files that are analysed
         return result
     source = SourceFile(path, absolute, data, text)
-    result["fresh"] = True  # the engine counts and strips this marker
-    results = result["results"]
     for job in jobs:
         rule = get_rule(job.rule_id)
         if rule is None:  # pragma: no cover - jobs are built from registered rules
             continue
         if rule.prefilter and not source.mentions(rule.prefilter):
-            results[job.key] = None
+            if job.extract:
+                result.facts[job.key] = None
+            else:
+                result.findings[job.key] = []
         elif job.extract:
             extract = rule.extract
-            results[job.key] = None if extract is None else extract(source, job.options)
+            result.facts[job.key] = None if extract is None else extract(source, job.options)
         else:
-            found = rule.check(source, job.options)
-            results[job.key] = [finding.to_dict() for finding in found]
-    if "ignores" not in result:
-        found_directives = directives(source) if MARKER in text else []
-        result["ignores"] = [d.to_list() for d in found_directives]
+            result.findings[job.key] = list(rule.check(source, job.options))
+    if result.directives is None:
+        result.directives = directives(source) if MARKER in text else []
     return result
 
 
-def _analyse_chunk(root: Path, items: list[tuple[str, list[Job], Entry | None]]) -> list[Entry]:
-    return [analyse_file(root, path, jobs, entry) for path, jobs, entry in items]
+# One chunk of the per-file phase: (path, jobs, what the cache recorded for the path).
+Work = list[tuple[str, list[Job], FileResult | None]]
 
 
-def _analyse_all(
-    root: Path, todo: list[tuple[str, list[Job], Entry | None]], workers: int
-) -> list[Entry]:
+def _analyse_chunk(root: Path, items: Work) -> tuple[int, list[FileResult]]:
+    """The results of one chunk, and the id of the process that produced them."""
+    return os.getpid(), [analyse_file(root, path, jobs, previous) for path, jobs, previous in items]
+
+
+def _analyse_all(root: Path, todo: Work, workers: int) -> tuple[list[FileResult], int]:
+    """The result of every item of `todo`, in order, and how many worker processes did the
+    work (0: this process did it all)."""
     if workers <= 1 or len(todo) < PARALLEL_THRESHOLD:
-        return _analyse_chunk(root, todo)
+        return _analyse_chunk(root, todo)[1], 0
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -206,8 +142,9 @@ def _analyse_all(
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     context = multiprocessing.get_context(pool_start_method())
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        done = pool.map(_analyse_chunk, [root] * len(chunks), chunks)
-        return [entry for chunk in done for entry in chunk]
+        done = list(pool.map(_analyse_chunk, [root] * len(chunks), chunks))
+    processes = {pid for pid, _ in done} - {os.getpid()}
+    return [result for _, chunk in done for result in chunk], len(processes)
 
 
 def pool_start_method() -> str:
@@ -234,9 +171,8 @@ def _jobs_for(path: str, jobs: Sequence[Job], rules: dict[str, Rule]) -> list[Jo
     return [job for job in jobs if applies(rules[job.rule_id], path)]
 
 
-def _missing(entry: Entry, jobs: Sequence[Job]) -> bool:
-    results = entry.get("results", {})
-    return any(job.key not in results for job in jobs)
+def _incomplete(result: FileResult, jobs: Sequence[Job]) -> bool:
+    return result.directives is None or any(not result.has(job.key) for job in jobs)
 
 
 def analyse(
@@ -254,8 +190,8 @@ def analyse(
         for rule, options in selected
         if rule.per_file or rule.extract is not None
     ]
-    entries: dict[str, Entry] = {}
-    todo: list[tuple[str, list[Job], Entry | None]] = []
+    results: dict[str, FileResult] = {}
+    todo: Work = []
     base = str(root) + os.sep
     for path in targets:
         file_jobs = _jobs_for(path, jobs, rules)
@@ -263,38 +199,36 @@ def analyse(
             stat = os.stat(base + path)  # noqa: PTH116 - thousands of Path objects cost real time
         except OSError:
             continue  # deleted since git listed it
-        entry = cache.lookup(path, stat)
-        if entry is not None and not _missing(entry, file_jobs):
-            entries[path] = entry
+        result = cache.lookup(path, stat)
+        if result is not None and not _incomplete(result, file_jobs):
+            results[path] = result
         else:
-            todo.append((path, file_jobs, cache.entries.get(path)))
-    for (path, _, _), entry in zip(todo, _analyse_all(root, todo, worker_count()), strict=True):
-        if entry.pop("fresh", False):
+            todo.append((path, file_jobs, cache.get(path)))
+    done, analysis.workers = _analyse_all(root, todo, worker_count())
+    for (path, _, _), result in zip(todo, done, strict=True):
+        if result.fresh:
             analysis.analysed += 1
-        entries[path] = entry
-        if entry.get("sha") is not None:
-            cache.store(path, entry)
-    analysis.cached = len(entries) - analysis.analysed
+        results[path] = result
+        if result.sha is not None:
+            cache.store(path, result)
+    analysis.cached = len(results) - analysis.analysed
     facts: dict[str, dict[str, Any]] = {}
     for path in targets:
-        entry = entries.get(path)
-        if entry is None:
+        result = results.get(path)
+        if result is None:
             continue
-        if entry.get("note"):
-            note = str(entry["note"])
-            analysis.notes.append(f"{path}: {note}")
-            analysis.skipped.append((path, note.removeprefix("skipped: ")))
-        results = entry.get("results", {})
+        if result.note:
+            analysis.notes.append(f"{path}: {result.note}")
+            analysis.skipped.append((path, result.note.removeprefix("skipped: ")))
         for job in jobs:
-            value = results.get(job.key)
-            if value is None:
-                continue
             if job.extract:
-                facts.setdefault(job.rule_id, {})[path] = value
+                value = result.facts.get(job.key)
+                if value is not None:
+                    facts.setdefault(job.rule_id, {})[path] = value
             else:
-                analysis.findings.extend(Finding.from_dict(item) for item in value)
-        if entry.get("ignores"):
-            analysis.directives[path] = [Directive.from_list(d) for d in entry["ignores"]]
+                analysis.findings.extend(result.findings.get(job.key, ()))
+        if result.directives:
+            analysis.directives[path] = result.directives
     with recording() as read:
         _run_repo_rules(root, files, targets, selected, facts, cache, analysis)
     analysis.dependencies = stamps(_outside(root, files, read))
@@ -328,24 +262,24 @@ def _facts_store(root: Path, repo_sources: dict[str, SourceFile], cache: Cache) 
             stat = absolute.stat()
         except OSError:
             return None
-        entry = cache.lookup(path, stat)
-        if entry is not None and key in entry.get("extra", {}):
-            return entry["extra"][key]
+        known = cache.lookup(path, stat)
+        if known is not None and key in known.extra:
+            return known.extra[key]
         try:
             data = absolute.read_bytes()
             text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError):
             return None
         sha = content_hash(data)
-        entry = cache.by_hash(path, sha)
-        if entry is not None and key in entry.get("extra", {}):
-            return entry["extra"][key]
+        known = cache.by_hash(path, sha)
+        if known is not None and key in known.extra:
+            return known.extra[key]
         source = repo_sources.get(path) or SourceFile(path, absolute, data, text)
         repo_sources[path] = source
         value = extractor(source)
-        updated: Entry = dict(entry) if entry is not None else {"sha": sha, "results": {}}
-        updated.update(size=stat.st_size, mtime=stat.st_mtime_ns)
-        updated["extra"] = {**updated.get("extra", {}), key: value}
+        updated = dataclasses.replace(known) if known is not None else FileResult(sha)
+        updated.size, updated.mtime = stat.st_size, stat.st_mtime_ns
+        updated.extra = {**updated.extra, key: value}
         cache.store(path, updated)
         return value
 

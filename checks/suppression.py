@@ -14,10 +14,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
-from checks.model import Finding, Severity
+from checks.model import Directive, Finding, Severity
 from checks.registry import rule_ids
 from checks.source import SourceFile
 
@@ -80,32 +78,6 @@ _DIRECTIVE = re.compile(r"readiness:\s*ignore\[([^\]]*)\]([^\n]*)")
 _CONFIG_SUFFIXES = (".toml", ".json", ".jsonc", ".json5", ".yaml", ".yml")
 _COMMENT_STARTS = ("#", "//", "/*", "*", "<!--", "--")
 _COMMENT_MARKS = "#/*<!- \t"
-
-
-@dataclass(frozen=True)
-class Directive:
-    """One suppression comment. `own_line`: nothing but the comment on its line, so it covers
-    the next line too; a trailing comment after code covers its own line only."""
-
-    line: int
-    column: int
-    rules: tuple[str, ...]
-    reason: str
-    snippet: str
-    own_line: bool = True
-
-    def to_list(self) -> list[Any]:
-        return [self.line, self.column, list(self.rules), self.reason, self.snippet, self.own_line]
-
-    @classmethod
-    def from_list(cls, data: Sequence[Any]) -> Directive:
-        own_line = bool(data[5]) if len(data) > 5 else True
-        return cls(int(data[0]), int(data[1]), tuple(data[2]), str(data[3]), str(data[4]), own_line)
-
-    def covers(self, finding: Finding) -> bool:
-        if not self.reason or finding.rule not in self.rules:
-            return False
-        return finding.line == self.line or (self.own_line and finding.line == self.line + 1)
 
 
 def _comment_spans(file: SourceFile) -> list[tuple[int, int]] | None:

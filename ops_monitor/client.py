@@ -4,6 +4,8 @@ It speaks HTTP only and imports nothing else from `ops_monitor`, so a caller dep
 module alone and never on the service's database. Results are small frozen dataclasses parsed
 from the JSON the API returns. Reads (GETs) are retried with exponential backoff because repeating
 them is harmless; writes are sent once, since a retried scan or push could happen twice.
+Each call is described once (`Routes`, without I/O); the blocking and the async client send the
+same descriptions.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import json
 import os
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Generic, ParamSpec, Self, TypeVar, overload
 from urllib.parse import quote
 
 import httpx
@@ -264,6 +266,18 @@ class CronMonitor:
         )
 
 
+def _cron_monitors(data: Any) -> list[CronMonitor]:
+    return [CronMonitor.from_json(item) for item in data]
+
+
+def _checkin_id(data: Any) -> str:
+    return str(data["checkin_id"])
+
+
+def _state_changes(data: Any) -> list[Mapping[str, Any]]:
+    return [dict(item) for item in data]
+
+
 def _checkin_body(
     status: str,
     checkin_id: str | None,
@@ -272,22 +286,13 @@ def _checkin_body(
     timestamp: datetime | None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"status": status}
-    if checkin_id is not None:
-        body["checkin_id"] = checkin_id
-    if duration is not None:
-        body["duration"] = duration
-    if monitor_config is not None:
-        body["monitor_config"] = dict(monitor_config)
-    if timestamp is not None:
-        body["timestamp"] = timestamp.isoformat()
-    return body
-
-
-def _declaration(monitor_config: Mapping[str, Any], since: datetime | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"monitor_config": dict(monitor_config)}
-    if since is not None:
-        body["since"] = since.isoformat()
-    return body
+    optional = {
+        "checkin_id": checkin_id,
+        "duration": duration,
+        "monitor_config": None if monitor_config is None else dict(monitor_config),
+        "timestamp": None if timestamp is None else timestamp.isoformat(),
+    }
+    return body | {name: value for name, value in optional.items() if value is not None}
 
 
 def _monitor_path(slug: str, *rest: str) -> str:
@@ -360,12 +365,233 @@ def _should_retry(response: httpx.Response) -> bool:
     return response.status_code in RETRYABLE_STATUSES
 
 
-class OpsMonitorClient:
-    """A blocking client; use it as a context manager or call `close()`.
+# ---------------------------------------------------------------- each call, described once
+# Sans I/O: a `Call` says what to send and how to read the answer; `Exchange` decides, attempt by
+# attempt, between a result, an error and another try. The two clients below only move bytes.
 
-    >>> with OpsMonitorClient("http://127.0.0.1:8787") as monitor:  # doctest: +SKIP
-    ...     monitor.scan("incremental").issues_filed
-    """
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+Filter = str | None
+"""A filter of a listing: None leaves it out of the query."""
+
+
+@dataclass(frozen=True)
+class Call(Generic[_T]):
+    """One request and how to decode its answer. A `retryable` call (an idempotent read) is
+    tried again after a transport failure or a RETRYABLE_STATUSES answer; others are sent once."""
+
+    method: str
+    path: str
+    decode: Callable[[Any], _T]
+    retryable: bool = False
+    params: Mapping[str, str | int] | None = None
+    json: Any = None
+    content: bytes | None = None
+    headers: Mapping[str, str] | None = None
+    timeout: float | None = None  # None: the client's own timeout
+
+    def request(self) -> dict[str, Any]:
+        """The keyword arguments of `httpx.Client.request` (and of the async one)."""
+        options = {
+            "params": self.params,
+            "json": self.json,
+            "content": self.content,
+            "headers": self.headers,
+            "timeout": self.timeout,
+        }
+        given = {name: value for name, value in options.items() if value is not None}
+        return {"method": self.method, "url": self.path, **given}
+
+    def unavailable(self, error: httpx.TransportError) -> MonitorUnavailable:
+        failure = MonitorUnavailable(f"{self.method} {self.path}: {error or type(error).__name__}")
+        failure.__cause__ = error
+        return failure
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Send the call again after this many seconds."""
+
+    seconds: float
+
+
+class Exchange(Generic[_T]):
+    """The attempts of one call under a retry policy, without I/O: feed it what each attempt
+    got (a response, or the failure to get one); it answers the result, raises the typed error,
+    or says how long to wait before the next attempt."""
+
+    def __init__(self, call: Call[_T], retry: RetryPolicy) -> None:
+        self.call = call
+        self.retry = retry
+        self.attempt = 0
+
+    def after(self, got: httpx.Response | MonitorUnavailable) -> _T | Wait:
+        attempt, self.attempt = self.attempt, self.attempt + 1
+        final = not self.call.retryable or attempt >= self.retry.attempts - 1
+        if isinstance(got, MonitorUnavailable):
+            if final:
+                raise got
+        elif final or not _should_retry(got):
+            return self.call.decode(_check(got))
+        return Wait(self.retry.delay(attempt))
+
+
+def _scans(data: Any) -> list[Scan]:
+    return [Scan.from_json(s) for s in data]
+
+
+def _issues(data: Any) -> list[Issue]:
+    return [Issue.from_json(i) for i in data]
+
+
+class Routes:
+    """Every call the clients make: the one place a route, its parameters and its answer are
+    written down. `OpsMonitorClient` and `AsyncOpsMonitorClient` expose each as a method."""
+
+    @staticmethod
+    def scan(scope: str = "incremental", filters: Mapping[str, Any] | None = None) -> Call[Scan]:
+        """Run a scan and wait for its result; raises `MonitorBusy` while another scan runs."""
+        body = _scan_body(scope, filters)
+        return Call("POST", "/api/ops/scan", Scan.from_json, json=body, timeout=SCAN_TIMEOUT)
+
+    @staticmethod
+    def recent_scans(limit: int = 20) -> Call[list[Scan]]:
+        return Call("GET", "/api/ops/scans", _scans, retryable=True, params={"limit": limit})
+
+    @staticmethod
+    def open_issues(
+        limit: int = 50,
+        offset: int = 0,
+        *,
+        status: Filter = None,
+        severity: Filter = None,
+        category: Filter = None,
+        source: Filter = None,
+    ) -> Call[list[Issue]]:
+        params = _issue_params(limit, offset, status, severity, category, source)
+        return Call("GET", "/api/ops/issues", _issues, retryable=True, params=params)
+
+    @staticmethod
+    def resolve_issue(issue_id: int, resolution: str) -> Call[Issue]:
+        path = f"/api/ops/issues/{issue_id}/resolve"
+        return Call("POST", path, Issue.from_json, json={"resolution": resolution})
+
+    @staticmethod
+    def push_logs(records: Iterable[Mapping[str, Any]]) -> Call[PushResult]:
+        """Send records (dicts with timestamp, source, level, message, attributes) in one batch."""
+        return Call(
+            "POST",
+            "/api/ops/logs",
+            PushResult.from_json,
+            content=_json_array(records),
+            headers={"Content-Type": "application/json"},
+        )
+
+    @staticmethod
+    def cron_status() -> Call[list[CronSchedule]]:
+        return Call("GET", "/api/ops/cron", _cron_schedules, retryable=True)
+
+    @staticmethod
+    def health() -> Call[Health]:
+        return Call("GET", "/healthz", Health.from_json, retryable=True)
+
+    @staticmethod
+    def declare_monitor(
+        slug: str, monitor_config: Mapping[str, Any], *, since: datetime | None = None
+    ) -> Call[CronMonitor]:
+        """Create or update a cron monitor (Sentry's `monitor_config`); the answer carries its
+        ping key. Idempotent (a PUT), so retried like a read. `since` (past) declares that the
+        check-ins recorded from then on are the job's whole history."""
+        body: dict[str, Any] = {"monitor_config": dict(monitor_config)}
+        if since is not None:
+            body["since"] = since.isoformat()
+        path = _monitor_path(slug)
+        return Call("PUT", path, CronMonitor.from_json, retryable=True, json=body)
+
+    @staticmethod
+    def check_in(
+        slug: str,
+        status: str,
+        *,
+        checkin_id: str | None = None,
+        duration: float | None = None,
+        monitor_config: Mapping[str, Any] | None = None,
+        timestamp: datetime | None = None,
+    ) -> Call[str]:
+        """Record a check-in (`in_progress`, `ok`, `error`); returns the check-in id, which a
+        later `ok` or `error` passes to close that run."""
+        body = _checkin_body(status, checkin_id, duration, monitor_config, timestamp)
+        return Call("POST", _monitor_path(slug, "checkins"), _checkin_id, json=body)
+
+    @staticmethod
+    def monitors(window_hours: float = 24) -> Call[list[CronMonitor]]:
+        """Every cron monitor, with its runs by status within the window."""
+        params = {"window_hours": str(window_hours)}
+        return Call("GET", "/api/ops/monitors", _cron_monitors, retryable=True, params=params)
+
+    @staticmethod
+    def monitor(slug: str, *, limit: int = 20, window_hours: float = 24) -> Call[CronMonitor]:
+        """One cron monitor with its ping key and latest check-ins."""
+        params: dict[str, str | int] = {"limit": limit, "window_hours": str(window_hours)}
+        path = _monitor_path(slug)
+        return Call("GET", path, CronMonitor.from_json, retryable=True, params=params)
+
+    @staticmethod
+    def pause_monitor(slug: str) -> Call[CronMonitor]:
+        return Call("POST", _monitor_path(slug, "pause"), CronMonitor.from_json)
+
+    @staticmethod
+    def resume_monitor(slug: str) -> Call[CronMonitor]:
+        return Call("POST", _monitor_path(slug, "resume"), CronMonitor.from_json)
+
+    @staticmethod
+    def evaluate_monitors() -> Call[list[Mapping[str, Any]]]:
+        """Evaluate every cron monitor now; the state changes that made."""
+        return Call("POST", "/api/ops/monitors/evaluate", _state_changes)
+
+
+class _Route(Generic[_P, _T]):
+    """A client method that sends the call `describe` builds from its arguments: the same
+    description serves the blocking client (the method returns the result) and the async one
+    (it returns an awaitable of the result)."""
+
+    def __init__(self, describe: Callable[_P, Call[_T]]) -> None:
+        self.describe = describe
+        self.__doc__ = describe.__doc__
+
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, client: OpsMonitorClient, owner: type[Any]) -> Callable[_P, _T]: ...
+    @overload
+    def __get__(
+        self, client: AsyncOpsMonitorClient, owner: type[Any]
+    ) -> Callable[_P, Awaitable[_T]]: ...
+    def __get__(self, client: _Client[Any, Any] | None, owner: type[Any]) -> Any:
+        if client is None:
+            return self
+        describe = self.describe
+
+        def method(*args: _P.args, **kwargs: _P.kwargs) -> Any:
+            return client._exchange(describe(*args, **kwargs))
+
+        method.__name__ = describe.__name__
+        method.__qualname__ = f"{type(client).__name__}.{describe.__name__}"
+        method.__doc__ = describe.__doc__
+        return method
+
+
+# ---------------------------------------------------------------- the two transports
+
+_TransportT = TypeVar("_TransportT")
+_HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
+
+
+class _Client(Generic[_TransportT, _HttpT]):
+    """What both clients hold: an httpx client with the token and timeout, and a retry policy.
+    A subclass names its httpx client class and sends calls with it; its methods are `Routes`."""
+
+    _http_class: type[_HttpT]
 
     def __init__(
         self,
@@ -374,12 +600,39 @@ class OpsMonitorClient:
         token: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: _TransportT | None = None,
     ) -> None:
         self._retry = retry or RetryPolicy()
-        self._http = httpx.Client(
-            base_url=base_url, headers=_headers(token), timeout=timeout, transport=transport
-        )
+        options: dict[str, Any] = {"transport": transport, "timeout": timeout}
+        self._http: _HttpT = self._http_class(base_url=base_url, headers=_headers(token), **options)
+
+    def _exchange(self, call: Call[_T]) -> Any:
+        raise NotImplementedError
+
+    scan = _Route(Routes.scan)
+    recent_scans = _Route(Routes.recent_scans)
+    open_issues = _Route(Routes.open_issues)
+    resolve_issue = _Route(Routes.resolve_issue)
+    push_logs = _Route(Routes.push_logs)
+    cron_status = _Route(Routes.cron_status)
+    health = _Route(Routes.health)
+    declare_monitor = _Route(Routes.declare_monitor)
+    check_in = _Route(Routes.check_in)
+    monitors = _Route(Routes.monitors)
+    monitor = _Route(Routes.monitor)
+    pause_monitor = _Route(Routes.pause_monitor)
+    resume_monitor = _Route(Routes.resume_monitor)
+    evaluate_monitors = _Route(Routes.evaluate_monitors)
+
+
+class OpsMonitorClient(_Client[httpx.BaseTransport, httpx.Client]):
+    """A blocking client; use it as a context manager or call `close()`.
+
+    >>> with OpsMonitorClient("http://127.0.0.1:8787") as monitor:  # doctest: +SKIP
+    ...     monitor.scan("incremental").issues_filed
+    """
+
+    _http_class = httpx.Client
 
     def __enter__(self) -> Self:
         return self
@@ -390,146 +643,24 @@ class OpsMonitorClient:
     def close(self) -> None:
         self._http.close()
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _exchange(self, call: Call[_T]) -> _T:
+        """Send `call`, retried as its description says; return its decoded answer."""
+        exchange = Exchange(call, self._retry)
+        while isinstance(step := exchange.after(self._attempt(call)), Wait):
+            time.sleep(step.seconds)
+        return step
+
+    def _attempt(self, call: Call[Any]) -> httpx.Response | MonitorUnavailable:
         try:
-            return self._http.request(method, path, **kwargs)
+            return self._http.request(**call.request())
         except httpx.TransportError as error:
-            raise MonitorUnavailable(f"{method} {path}: {error or type(error).__name__}") from error
-
-    def _get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
-        for attempt in range(self._retry.attempts):
-            last = attempt == self._retry.attempts - 1
-            try:
-                response = self._send("GET", path, params=params)
-            except MonitorUnavailable:
-                if last:
-                    raise
-            else:
-                if last or not _should_retry(response):
-                    return _check(response)
-            time.sleep(self._retry.delay(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def scan(self, scope: str = "incremental", filters: Mapping[str, Any] | None = None) -> Scan:
-        """Run a scan and wait for its result; raises `MonitorBusy` while another scan runs."""
-        response = self._send(
-            "POST", "/api/ops/scan", json=_scan_body(scope, filters), timeout=SCAN_TIMEOUT
-        )
-        return Scan.from_json(_check(response))
-
-    def recent_scans(self, limit: int = 20) -> list[Scan]:
-        return [Scan.from_json(s) for s in self._get("/api/ops/scans", {"limit": limit})]
-
-    def open_issues(
-        self,
-        limit: int = 50,
-        offset: int = 0,
-        *,
-        status: str | None = None,
-        severity: str | None = None,
-        category: str | None = None,
-        source: str | None = None,
-    ) -> list[Issue]:
-        params = _issue_params(limit, offset, status, severity, category, source)
-        return [Issue.from_json(i) for i in self._get("/api/ops/issues", params)]
-
-    def resolve_issue(self, issue_id: int, resolution: str) -> Issue:
-        response = self._send(
-            "POST", f"/api/ops/issues/{issue_id}/resolve", json={"resolution": resolution}
-        )
-        return Issue.from_json(_check(response))
-
-    def push_logs(self, records: Iterable[Mapping[str, Any]]) -> PushResult:
-        """Send records (dicts with timestamp, source, level, message, attributes) in one batch."""
-        response = self._send(
-            "POST",
-            "/api/ops/logs",
-            content=_json_array(records),
-            headers={"Content-Type": "application/json"},
-        )
-        return PushResult.from_json(_check(response))
-
-    def cron_status(self) -> list[CronSchedule]:
-        return _cron_schedules(self._get("/api/ops/cron"))
-
-    def health(self) -> Health:
-        return Health.from_json(self._get("/healthz"))
-
-    # ------------------------------------------------------------ cron monitors
-
-    def declare_monitor(
-        self, slug: str, monitor_config: Mapping[str, Any], *, since: datetime | None = None
-    ) -> CronMonitor:
-        """Create or update a monitor (Sentry's `monitor_config`); the answer has its ping key.
-        Idempotent (a PUT), so it is retried like a read."""
-        return CronMonitor.from_json(
-            self._idempotent("PUT", _monitor_path(slug), _declaration(monitor_config, since))
-        )
-
-    def check_in(
-        self,
-        slug: str,
-        status: str,
-        *,
-        checkin_id: str | None = None,
-        duration: float | None = None,
-        monitor_config: Mapping[str, Any] | None = None,
-        timestamp: datetime | None = None,
-    ) -> str:
-        """Record a check-in (`in_progress`, `ok`, `error`); returns the check-in id."""
-        body = _checkin_body(status, checkin_id, duration, monitor_config, timestamp)
-        response = self._send("POST", _monitor_path(slug, "checkins"), json=body)
-        return str(_check(response)["checkin_id"])
-
-    def monitors(self, window_hours: float = 24) -> list[CronMonitor]:
-        found = self._get("/api/ops/monitors", {"window_hours": str(window_hours)})
-        return [CronMonitor.from_json(m) for m in found]
-
-    def monitor(self, slug: str, *, limit: int = 20, window_hours: float = 24) -> CronMonitor:
-        params: dict[str, str | int] = {"limit": limit, "window_hours": str(window_hours)}
-        return CronMonitor.from_json(self._get(_monitor_path(slug), params))
-
-    def pause_monitor(self, slug: str) -> CronMonitor:
-        return CronMonitor.from_json(_check(self._send("POST", _monitor_path(slug, "pause"))))
-
-    def resume_monitor(self, slug: str) -> CronMonitor:
-        return CronMonitor.from_json(_check(self._send("POST", _monitor_path(slug, "resume"))))
-
-    def evaluate_monitors(self) -> list[Mapping[str, Any]]:
-        """Evaluate every monitor now; the state changes that made."""
-        return list(_check(self._send("POST", "/api/ops/monitors/evaluate")))
-
-    def _idempotent(self, method: str, path: str, body: Any) -> Any:
-        for attempt in range(self._retry.attempts):
-            last = attempt == self._retry.attempts - 1
-            try:
-                response = self._send(method, path, json=body)
-            except MonitorUnavailable:
-                if last:
-                    raise
-            else:
-                if last or not _should_retry(response):
-                    return _check(response)
-            time.sleep(self._retry.delay(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+            return call.unavailable(error)
 
 
-class AsyncOpsMonitorClient:
+class AsyncOpsMonitorClient(_Client[httpx.AsyncBaseTransport, httpx.AsyncClient]):
     """The same calls as `OpsMonitorClient`, awaitable; use `async with` or `await aclose()`."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        token: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._retry = retry or RetryPolicy()
-        self._http = httpx.AsyncClient(
-            base_url=base_url, headers=_headers(token), timeout=timeout, transport=transport
-        )
+    _http_class = httpx.AsyncClient
 
     async def __aenter__(self) -> Self:
         return self
@@ -540,97 +671,15 @@ class AsyncOpsMonitorClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _exchange(self, call: Call[_T]) -> _T:
+        """Send `call`, retried as its description says; return its decoded answer."""
+        exchange = Exchange(call, self._retry)
+        while isinstance(step := exchange.after(await self._attempt(call)), Wait):
+            await asyncio.sleep(step.seconds)
+        return step
+
+    async def _attempt(self, call: Call[Any]) -> httpx.Response | MonitorUnavailable:
         try:
-            return await self._http.request(method, path, **kwargs)
+            return await self._http.request(**call.request())
         except httpx.TransportError as error:
-            raise MonitorUnavailable(f"{method} {path}: {error or type(error).__name__}") from error
-
-    async def _get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
-        for attempt in range(self._retry.attempts):
-            last = attempt == self._retry.attempts - 1
-            try:
-                response = await self._send("GET", path, params=params)
-            except MonitorUnavailable:
-                if last:
-                    raise
-            else:
-                if last or not _should_retry(response):
-                    return _check(response)
-            await asyncio.sleep(self._retry.delay(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def scan(
-        self, scope: str = "incremental", filters: Mapping[str, Any] | None = None
-    ) -> Scan:
-        response = await self._send(
-            "POST", "/api/ops/scan", json=_scan_body(scope, filters), timeout=SCAN_TIMEOUT
-        )
-        return Scan.from_json(_check(response))
-
-    async def recent_scans(self, limit: int = 20) -> list[Scan]:
-        return [Scan.from_json(s) for s in await self._get("/api/ops/scans", {"limit": limit})]
-
-    async def open_issues(
-        self,
-        limit: int = 50,
-        offset: int = 0,
-        *,
-        status: str | None = None,
-        severity: str | None = None,
-        category: str | None = None,
-        source: str | None = None,
-    ) -> list[Issue]:
-        params = _issue_params(limit, offset, status, severity, category, source)
-        return [Issue.from_json(i) for i in await self._get("/api/ops/issues", params)]
-
-    async def resolve_issue(self, issue_id: int, resolution: str) -> Issue:
-        response = await self._send(
-            "POST", f"/api/ops/issues/{issue_id}/resolve", json={"resolution": resolution}
-        )
-        return Issue.from_json(_check(response))
-
-    async def push_logs(self, records: Iterable[Mapping[str, Any]]) -> PushResult:
-        response = await self._send(
-            "POST",
-            "/api/ops/logs",
-            content=_json_array(records),
-            headers={"Content-Type": "application/json"},
-        )
-        return PushResult.from_json(_check(response))
-
-    async def cron_status(self) -> list[CronSchedule]:
-        return _cron_schedules(await self._get("/api/ops/cron"))
-
-    async def health(self) -> Health:
-        return Health.from_json(await self._get("/healthz"))
-
-    async def declare_monitor(
-        self, slug: str, monitor_config: Mapping[str, Any], *, since: datetime | None = None
-    ) -> CronMonitor:
-        response = await self._send(
-            "PUT", _monitor_path(slug), json=_declaration(monitor_config, since)
-        )
-        return CronMonitor.from_json(_check(response))
-
-    async def check_in(
-        self,
-        slug: str,
-        status: str,
-        *,
-        checkin_id: str | None = None,
-        duration: float | None = None,
-        monitor_config: Mapping[str, Any] | None = None,
-        timestamp: datetime | None = None,
-    ) -> str:
-        body = _checkin_body(status, checkin_id, duration, monitor_config, timestamp)
-        response = await self._send("POST", _monitor_path(slug, "checkins"), json=body)
-        return str(_check(response)["checkin_id"])
-
-    async def monitors(self, window_hours: float = 24) -> list[CronMonitor]:
-        found = await self._get("/api/ops/monitors", {"window_hours": str(window_hours)})
-        return [CronMonitor.from_json(m) for m in found]
-
-    async def monitor(self, slug: str, *, limit: int = 20, window_hours: float = 24) -> CronMonitor:
-        params: dict[str, str | int] = {"limit": limit, "window_hours": str(window_hours)}
-        return CronMonitor.from_json(await self._get(_monitor_path(slug), params))
+            return call.unavailable(error)

@@ -7,6 +7,7 @@ client alone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -101,6 +102,34 @@ class Issue(BaseModel):
     first_seen: datetime
     last_seen: datetime
     samples: list[str] = Field(default_factory=list)
+    resolution: str | None = None
+    resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IssueRecord:
+    """Everything one `ops_issues` row holds, as Python values: what the filing rules
+    (`analysis/filing.py`) decide and the store (`store/issues.py`) reads and writes.
+    `id` is None for an issue not stored yet."""
+
+    id: int | None
+    fingerprint: str
+    rule: str
+    title: str
+    category: IssueCategory
+    severity: IssueSeverity
+    status: IssueStatus
+    source: str
+    template_id: str
+    template: str
+    occurrences: int
+    first_seen: datetime
+    last_seen: datetime
+    samples: list[str]
+    evidence: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    last_scan_id: int | None
     resolution: str | None = None
     resolved_at: datetime | None = None
 

@@ -29,6 +29,7 @@ from ops_monitor.analysis.candidates import (
     RuleSettings,
     find_spikes,
 )
+from ops_monitor.analysis.filing import plan_filing
 from ops_monitor.analysis.templates import TemplateMiner
 from ops_monitor.config import Settings
 from ops_monitor.ingest.malformed import MalformedLines
@@ -239,9 +240,13 @@ class OpsMonitorService:
                 self.malformed_samples,
             )
         with self.store.write() as connection:
-            filing = issue_rows.file_candidates(
-                connection, candidates, recompute=full, scan_id=scan_id, now=self.clock()
+            stored = issue_rows.by_fingerprint(connection, [k.fingerprint for k in candidates])
+            plan = plan_filing(
+                candidates, stored, recompute=full, scan_id=scan_id, now=self.clock()
             )
+            issue_rows.insert_all(connection, plan.inserts)
+            issue_rows.update_all(connection, plan.updates)
+            filing = plan.outcome
             scan_rows.set_state(connection, MINER_STATE, miner.to_json())
             if unfiltered:
                 scan_rows.set_cursor(connection, LOG_CURSOR, up_to_id)
@@ -391,7 +396,7 @@ class OpsMonitorService:
         rows: list[log_rows.LogRow] = []
         bad = malformed if malformed is not None else MalformedLines()
         earliest_us = log_rows.to_micros(self.earliest)
-        with self.store.read() as connection:
+        with self.store.transactions() as connection:
             latest_us = self._latest_accepted_us()
             row_of, append = log_rows.row_of, rows.append  # the hot loop of ingest
             for record in records:

@@ -8,6 +8,7 @@ a package's `__init__` included, and function-level imports count as much as mod
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 
 from grimp import ImportGraph
 from importlinter.application import output
@@ -36,13 +37,24 @@ class AcyclicModulesContract(Contract):
                     continue
                 cycle = (importer, *back)
                 cycles.setdefault(frozenset(cycle), cycle)
-        found = [_describe(graph, cycle) for cycle in sorted(cycles.values())]
+        found = [_describe(graph, cycle) for cycle in _one_per_tangle(cycles.values())]
         return ContractCheck(kept=not found, metadata={"cycles": found})
 
     def render_broken_contract(self, check: ContractCheck) -> None:
         for cycle in check.metadata["cycles"]:
             output.print_error(cycle)
             output.new_line()
+
+
+def _one_per_tangle(cycles: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The shortest cycle through each group of tangled modules: breaking it shows the next one."""
+    shown: list[tuple[str, ...]] = []
+    seen: set[str] = set()
+    for cycle in sorted(cycles, key=lambda cycle: (len(cycle), cycle)):
+        if seen.isdisjoint(cycle):
+            shown.append(cycle)
+        seen.update(cycle)
+    return sorted(shown)
 
 
 def _describe(graph: ImportGraph, cycle: tuple[str, ...]) -> str:

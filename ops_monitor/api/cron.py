@@ -14,7 +14,8 @@ from starlette.requests import HTTPConnection
 
 from ops_monitor.api.deps import get_service
 from ops_monitor.api.errors import error_responses
-from ops_monitor.scheduling.status import CronStatus, CronView, ScanHistory
+from ops_monitor.ports import ScanHistory
+from ops_monitor.scheduling.status import CronStatus, CronView
 
 router = APIRouter(tags=["cron"])
 

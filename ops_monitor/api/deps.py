@@ -2,57 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol, cast
+from typing import cast
 
 from starlette.requests import HTTPConnection
 
 from ops_monitor.api.broadcast_hub import Broadcaster
-from ops_monitor.ingest.malformed import MalformedLines
-from ops_monitor.models import (
-    Issue,
-    IssueCategory,
-    IssueSeverity,
-    IssueStatus,
-    LogRecord,
-    ScanFilters,
-    ScanResult,
-    Scope,
-)
+from ops_monitor.ports import MonitorService  # routes annotate with it; stated in ports.py
 
-
-class MonitorService(Protocol):
-    """The part of `OpsMonitorService` the routes call. It is synchronous (SQLAlchemy), so routes
-    run it in the threadpool and never on the event loop."""
-
-    def run_scan(
-        self, scope: Scope, filters: ScanFilters | None = None, *, trigger: str = "manual"
-    ) -> ScanResult: ...
-
-    def running_scan_id(self) -> int | None: ...
-
-    def recent_scans(self, limit: int = 20) -> list[ScanResult]: ...
-
-    def open_issues(
-        self,
-        limit: int = 50,
-        offset: int = 0,
-        *,
-        status: IssueStatus | None = None,
-        severity: IssueSeverity | None = None,
-        category: IssueCategory | None = None,
-        source: str | None = None,
-    ) -> list[Issue]: ...
-
-    def resolve_issue(self, issue_id: int, resolution: str) -> Issue: ...
-
-    def ingest(
-        self,
-        records: Iterable[LogRecord],
-        *,
-        origin: str = "push",
-        malformed: MalformedLines | None = None,
-    ) -> int: ...
+__all__ = ["MonitorService", "get_broadcaster", "get_service"]
 
 
 def get_service(connection: HTTPConnection) -> MonitorService:

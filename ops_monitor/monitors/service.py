@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from ops_monitor import metrics as service_metrics
+from ops_monitor.analysis.filing import plan_filing
 from ops_monitor.monitors import filing, machine
 from ops_monitor.monitors.config import MonitorConfig, check_slug, parse_monitor_config
 from ops_monitor.monitors.machine import Monitor, Run, Signal, Step
@@ -293,13 +294,12 @@ class CronMonitors:
         slug = step.monitor.slug
         filed: list[str] = []
         if step.failures:
-            outcome = issue_rows.file_candidates(
-                connection,
-                filing.candidates(slug, step.failures),
-                recompute=False,
-                scan_id=NO_SCAN,
-                now=now,
-            )
+            candidates = filing.candidates(slug, step.failures)
+            stored = issue_rows.by_fingerprint(connection, [k.fingerprint for k in candidates])
+            plan = plan_filing(candidates, stored, recompute=False, scan_id=NO_SCAN, now=now)
+            issue_rows.insert_all(connection, plan.inserts)
+            issue_rows.update_all(connection, plan.updates)
+            outcome = plan.outcome
             for category, severity in outcome.new_kinds:
                 service_metrics.ISSUES_FILED.labels(category, severity).inc()
             for category in outcome.reopened_kinds:

@@ -20,19 +20,19 @@ import click
 from prometheus_client import CollectorRegistry
 from sqlalchemy.pool import StaticPool
 
-from ops_monitor.scheduler import (
+from ops_monitor.ports import ScanService
+from ops_monitor.scheduling.history import ScheduleHistory
+from ops_monitor.scheduling.locks import run_lock_for
+from ops_monitor.scheduling.metrics import SchedulerMetrics
+from ops_monitor.scheduling.monitoring import CheckingInService
+from ops_monitor.scheduling.scheduler import (
     DEFAULT_STARTING_DEADLINE,
     Clock,
-    ScanService,
     Scheduler,
     ScheduleRecords,
     Sleeper,
     utc_now,
 )
-from ops_monitor.scheduling.history import ScheduleHistory
-from ops_monitor.scheduling.locks import run_lock_for
-from ops_monitor.scheduling.metrics import SchedulerMetrics
-from ops_monitor.scheduling.monitoring import CheckingInService
 from ops_monitor.scheduling.schedules import Schedule, ScheduleError, parse_schedules
 from ops_monitor.scheduling.status import DEFAULT_GRACE, CronView
 from ops_monitor.store import Store

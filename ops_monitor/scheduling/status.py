@@ -32,14 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from typing import Literal
 
 from pydantic import BaseModel
 
-from ops_monitor.models import ScanResult, ScanStatus, Scope
+from ops_monitor.models import ScanStatus, Scope
+from ops_monitor.ports import ScanHistory
 from ops_monitor.scheduling.history import ScheduleHistory
 from ops_monitor.scheduling.schedules import Schedule
-from ops_monitor.store import Store
 
 DEFAULT_GRACE = timedelta(hours=1)
 _LOOKAHEAD_TICKS = 1000  # how far to look for a tick that no other schedule supersedes
@@ -49,22 +49,6 @@ LATE_RULE = (
     "as a success for every schedule, an incremental scan for incremental ones, a filtered scan "
     "for none"
 )
-
-
-class ScanHistory(Protocol):
-    """The read side of the service that cron health needs."""
-
-    @property
-    def store(self) -> Store: ...
-
-    def running_scan_id(self) -> int | None: ...
-
-    def last_scan(
-        self,
-        scope: Scope | None = None,
-        trigger: str | None = None,
-        status: ScanStatus | None = None,
-    ) -> ScanResult | None: ...
 
 
 class ScheduleHealth(BaseModel):

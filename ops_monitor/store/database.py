@@ -176,9 +176,18 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection for reading; closed (not just returned) when the block ends."""
+        """A connection for reading only; closed (not just returned) when the block ends.
+        Writes go through `write()` (one transaction) or `transactions()` (several)."""
         with self.engine.connect() as connection:
             yield connection
+
+    @contextmanager
+    def transactions(self) -> Iterator[Connection]:
+        """A connection for several write transactions, each opened by the caller with
+        `connection.begin()` (ingest commits batch by batch); on SQLite each starts with
+        `BEGIN IMMEDIATE`, as in `write()`."""
+        with self.engine.connect() as connection:
+            yield connection.execution_options(immediate=True)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -1,82 +1,50 @@
-"""Queries on `ops_issues`, and the merge that makes filing idempotent.
+"""Queries on `ops_issues`: reads, and the writes that apply what the filing rules decided.
 
-One row per fingerprint, for ever: a candidate updates the row it matches (occurrences,
-last-seen, severity, samples), a resolved row whose problem recurs after its resolution is
-reopened as `regressed`, and a candidate without a row becomes a `new` issue.
+One row per fingerprint, for ever. Which rows change, and how, is `analysis/filing.py`'s
+decision; this module only reads and writes them.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, case, select, update
 
-from ops_monitor.analysis.candidates import SAMPLES_PER_ISSUE, Candidate, more_severe
-from ops_monitor.models import Issue, IssueCategory, IssueSeverity, IssueStatus
-from ops_monitor.store.logs import from_micros
+from ops_monitor.models import Issue, IssueCategory, IssueRecord, IssueSeverity, IssueStatus
 from ops_monitor.store.scans import as_utc, utc
 from ops_monitor.store.schema import issues
 
 OPEN_STATUSES = (IssueStatus.NEW, IssueStatus.ONGOING, IssueStatus.REGRESSED)
 
 
-@dataclass(frozen=True)
-class FilingOutcome:
-    new_kinds: list[tuple[str, str]]  # (category, severity) of each issue filed
-    reopened_kinds: list[str]  # category of each issue reopened
-
-    @property
-    def filed(self) -> int:
-        return len(self.new_kinds)
-
-    @property
-    def reopened(self) -> int:
-        return len(self.reopened_kinds)
+_CHUNK = 500  # fingerprints per query: well under every driver's bound-parameter limit
 
 
-def file_candidates(
-    connection: Connection,
-    candidates: list[Candidate],
-    *,
-    recompute: bool,
-    scan_id: int,
-    now: datetime,
-) -> FilingOutcome:
-    """Merge candidates into the stored issues. `recompute` (full scans): occurrences are the
-    count over the window, not an increment, so re-reading old records never double counts."""
-    outcome = FilingOutcome([], [])
-    c = issues.c
-    for chunk_start in range(0, len(candidates), 500):
-        chunk = candidates[chunk_start : chunk_start + 500]
-        existing = {
-            row.fingerprint: row
-            for row in connection.execute(
-                select(issues).where(c.fingerprint.in_([k.fingerprint for k in chunk]))
-            )
-        }
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        for candidate in chunk:
-            row = existing.get(candidate.fingerprint)
-            if row is None:
-                inserts.append(_new_issue(candidate, scan_id, now))
-                outcome.new_kinds.append((candidate.category.value, candidate.severity.value))
-                continue
-            values, was_reopened = _merge(
-                row, candidate, recompute=recompute, scan_id=scan_id, now=now
-            )
-            if was_reopened:
-                outcome.reopened_kinds.append(candidate.category.value)
-            if values:
-                updates.append({"issue_id": row.id, **values})
-        if inserts:  # one executemany each: a scan touching many issues stays one round trip
-            connection.execute(issues.insert(), inserts)
-        if updates:
-            connection.execute(_UPDATE, updates)
-    return outcome
+def by_fingerprint(connection: Connection, fingerprints: list[str]) -> dict[str, IssueRecord]:
+    """The stored issues with these fingerprints, keyed by fingerprint."""
+    found: dict[str, IssueRecord] = {}
+    for start in range(0, len(fingerprints), _CHUNK):
+        chunk = fingerprints[start : start + _CHUNK]
+        for row in connection.execute(select(issues).where(issues.c.fingerprint.in_(chunk))):
+            found[row.fingerprint] = to_record(row)
+    return found
+
+
+def insert_all(connection: Connection, records: list[IssueRecord]) -> None:
+    """Insert new issues, one executemany per chunk: a scan touching many issues stays a few
+    round trips."""
+    for start in range(0, len(records), _CHUNK):
+        chunk = records[start : start + _CHUNK]
+        connection.execute(issues.insert(), [_insert_values(record) for record in chunk])
+
+
+def update_all(connection: Connection, records: list[IssueRecord]) -> None:
+    """Write the columns a merge changes back to stored issues (by id)."""
+    for start in range(0, len(records), _CHUNK):
+        chunk = records[start : start + _CHUNK]
+        connection.execute(_UPDATE, [_update_values(record) for record in chunk])
 
 
 _MERGED_COLUMNS = (
@@ -101,75 +69,65 @@ _UPDATE = (
 )
 
 
-def _new_issue(candidate: Candidate, scan_id: int, now: datetime) -> dict[str, Any]:
+def _columns(record: IssueRecord) -> dict[str, Any]:
     return {
-        "fingerprint": candidate.fingerprint,
-        "rule": candidate.rule,
-        "title": candidate.title,
-        "category": candidate.category.value,
-        "severity": candidate.severity.value,
-        "status": IssueStatus.NEW.value,
-        "source": candidate.source,
-        "template_id": candidate.template_id,
-        "template": candidate.template,
-        "occurrences": candidate.occurrences,
-        "first_seen": from_micros(candidate.first_seen_us),
-        "last_seen": from_micros(candidate.last_seen_us),
-        "samples": json.dumps(candidate.samples),
-        "evidence": json.dumps(candidate.evidence),
-        "created_at": now,
-        "updated_at": now,
-        "last_scan_id": scan_id,
+        "fingerprint": record.fingerprint,
+        "rule": record.rule,
+        "title": record.title,
+        "category": record.category.value,
+        "severity": record.severity.value,
+        "status": record.status.value,
+        "source": record.source,
+        "template_id": record.template_id,
+        "template": record.template,
+        "occurrences": record.occurrences,
+        "first_seen": record.first_seen,
+        "last_seen": record.last_seen,
+        "samples": json.dumps(record.samples),
+        "evidence": json.dumps(record.evidence),
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "last_scan_id": record.last_scan_id,
+        "resolution": record.resolution,
+        "resolved_at": record.resolved_at,
     }
 
 
-def _merge(
-    row: Row[Any], candidate: Candidate, *, recompute: bool, scan_id: int, now: datetime
-) -> tuple[dict[str, Any], bool]:
-    first_seen = from_micros(candidate.first_seen_us)
-    last_seen = from_micros(candidate.last_seen_us)
-    stored_first = utc(row.first_seen)
-    stored_last = utc(row.last_seen)
-    status = IssueStatus(row.status)
-    resolved_at = as_utc(row.resolved_at)
-    if status is IssueStatus.RESOLVED and (resolved_at is None or last_seen <= resolved_at):
-        return {}, False  # old evidence of a problem already fixed: nothing recurred
-    evidence = json.loads(row.evidence)
-    if "windows" in candidate.evidence:  # spikes count distinct windows, whatever scan saw them
-        windows = sorted(set(evidence.get("windows", [])) | set(candidate.evidence["windows"]))
-        evidence["windows"] = windows
-        occurrences = len(windows)
-    elif recompute:
-        occurrences = max(int(row.occurrences), candidate.occurrences)
-        evidence["levels"] = candidate.evidence.get("levels", {})
-    else:
-        occurrences = int(row.occurrences) + candidate.occurrences
-        levels = evidence.setdefault("levels", {})
-        for level, count in candidate.evidence.get("levels", {}).items():
-            levels[level] = levels.get(level, 0) + count
-    samples = json.loads(row.samples)
-    fresh = [s for s in candidate.samples if s not in samples]
-    samples = (samples + fresh)[-SAMPLES_PER_ISSUE:]
-    values: dict[str, Any] = {
-        "occurrences": occurrences,
-        "first_seen": min(stored_first, first_seen),
-        "last_seen": max(stored_last, last_seen),
-        "severity": more_severe(IssueSeverity(row.severity), candidate.severity).value,
-        "samples": json.dumps(samples),
-        "evidence": json.dumps(evidence),
-        "template": candidate.template,
-        "title": candidate.title,
-        "updated_at": now,
-        "last_scan_id": scan_id,
-    }
-    values.update(status=status.value, resolution=row.resolution, resolved_at=row.resolved_at)
-    reopened = False
-    if status is IssueStatus.RESOLVED:
-        values.update(status=IssueStatus.REGRESSED.value, resolution=None, resolved_at=None)
-        reopened = True
-    elif status is IssueStatus.NEW and last_seen > stored_last:
-        values["status"] = IssueStatus.ONGOING.value
-    return values, reopened
+def _insert_values(record: IssueRecord) -> dict[str, Any]:
+    values = _columns(record)
+    del values["resolution"], values["resolved_at"]  # a new issue is unresolved
+    return values
+
+
+def _update_values(record: IssueRecord) -> dict[str, Any]:
+    values = _columns(record)
+    return {"issue_id": record.id, **{name: values[name] for name in _MERGED_COLUMNS}}
+
+
+def to_record(row: Row[Any]) -> IssueRecord:
+    m = row._mapping
+    return IssueRecord(
+        id=int(m["id"]),
+        fingerprint=m["fingerprint"],
+        rule=m["rule"],
+        title=m["title"],
+        category=IssueCategory(m["category"]),
+        severity=IssueSeverity(m["severity"]),
+        status=IssueStatus(m["status"]),
+        source=m["source"],
+        template_id=m["template_id"],
+        template=m["template"],
+        occurrences=int(m["occurrences"]),
+        first_seen=utc(m["first_seen"]),
+        last_seen=utc(m["last_seen"]),
+        samples=json.loads(m["samples"]),
+        evidence=json.loads(m["evidence"]),
+        created_at=utc(m["created_at"]),
+        updated_at=utc(m["updated_at"]),
+        last_scan_id=m["last_scan_id"],
+        resolution=m["resolution"],
+        resolved_at=as_utc(m["resolved_at"]),
+    )
 
 
 _SEVERITY_ORDER = case(
@@ -223,20 +181,5 @@ def resolve(connection: Connection, issue_id: int, resolution: str, now: datetim
 
 
 def to_issue(row: Row[Any]) -> Issue:
-    m = row._mapping
-    return Issue(
-        id=int(m["id"]),
-        fingerprint=m["fingerprint"],
-        title=m["title"],
-        category=IssueCategory(m["category"]),
-        severity=IssueSeverity(m["severity"]),
-        status=IssueStatus(m["status"]),
-        source=m["source"],
-        template=m["template"],
-        occurrences=int(m["occurrences"]),
-        first_seen=utc(m["first_seen"]),
-        last_seen=utc(m["last_seen"]),
-        samples=json.loads(m["samples"]),
-        resolution=m["resolution"],
-        resolved_at=as_utc(m["resolved_at"]),
-    )
+    record = to_record(row)
+    return Issue(**{name: getattr(record, name) for name in Issue.model_fields})

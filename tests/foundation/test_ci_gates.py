@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = "tools.pytest_ci"
 SKIPPING_TEST = """
 import pytest
 
@@ -20,10 +21,11 @@ def test_needs_a_service() -> None:
 
 def _run_suite(directory: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key != "CI"}
+    env["PYTHONPATH"] = str(ROOT)
     if ci is not None:
         env["CI"] = ci
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(directory)],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", PLUGIN, "-q", "."],
         capture_output=True,
         text=True,
         check=False,
@@ -34,9 +36,12 @@ def _run_suite(directory: Path, ci: str | None) -> subprocess.CompletedProcess[s
 
 @pytest.fixture
 def suite_with_a_skip(tmp_path: Path) -> Path:
-    (tmp_path / "conftest.py").write_text((ROOT / "tests" / "conftest.py").read_text())
     (tmp_path / "test_service.py").write_text(SKIPPING_TEST)
     return tmp_path
+
+
+def test_this_suite_runs_with_the_ci_plugin(pytestconfig: pytest.Config) -> None:
+    assert pytestconfig.pluginmanager.has_plugin(PLUGIN)
 
 
 def test_under_ci_a_missing_service_fails_the_run_and_names_itself(suite_with_a_skip: Path) -> None:

@@ -1,4 +1,7 @@
-"""A recording test double of the monitor service, for route tests (injected, never patched in)."""
+"""A recording test double of the monitor service, for route tests (injected, never patched in).
+
+It plays `ops_monitor.ports.MonitorService`, the interface the routes depend on; mypy checks
+that it does wherever it is injected (`create_app(service=...)`)."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from ops_monitor.models import (
     ScanFilters,
     ScanInProgressError,
     ScanResult,
+    ScanStatus,
     Scope,
 )
 
@@ -52,6 +56,7 @@ class RecordingService:
     running: int | None = None
     issues: list[Issue] = field(default_factory=lambda: [an_issue(1), an_issue(2)])
     ingested: list[LogRecord] = field(default_factory=list)
+    scans: list[ScanResult] = field(default_factory=list)
 
     def run_scan(
         self, scope: Scope, filters: ScanFilters | None = None, *, trigger: str = "manual"
@@ -75,12 +80,25 @@ class RecordingService:
                 "error": "database is locked" if self.scan_status == "failed" else None,
             }
         )
+        self.scans.append(result)
         if self.on_scan_completed is not None and result.status == "completed":
             self.on_scan_completed(result)
         return result
 
     def running_scan_id(self) -> int | None:
         return self.running
+
+    def last_scan(
+        self,
+        scope: Scope | None = None,
+        trigger: str | None = None,
+        status: ScanStatus | None = None,
+    ) -> ScanResult | None:
+        wanted = {"scope": scope, "trigger": trigger, "status": status}
+        for scan in reversed(self.scans):
+            if all(v is None or getattr(scan, k) == v for k, v in wanted.items()):
+                return scan
+        return None
 
     def recent_scans(self, limit: int = 20) -> list[ScanResult]:
         self.calls.append(("recent_scans", limit))

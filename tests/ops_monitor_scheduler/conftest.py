@@ -22,8 +22,8 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 
 from ops_monitor.models import LogRecord, ScanResult
-from ops_monitor.scheduler import Scheduler
 from ops_monitor.scheduling.runtime import build_scheduler
+from ops_monitor.scheduling.scheduler import Scheduler
 from ops_monitor.scheduling.schedules import parse_schedules
 from ops_monitor.service import OpsMonitorService
 from ops_monitor.store import Store

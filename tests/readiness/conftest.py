@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import select
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SEED_PLAN = REPO_ROOT / ".." / "shared" / "seed-plan.md"
-
 WriteFile = Callable[[str, str], Path]
+WaitForExit = Callable[[int, float], bool]
 
 
 @pytest.fixture
@@ -24,3 +26,29 @@ def write(tmp_path: Path) -> WriteFile:
         return path
 
     return _write
+
+
+@pytest.fixture
+def wait_for_exit() -> Iterator[WaitForExit]:
+    """Wait until a process (a grandchild, not ours to reap) has exited: true once it has, false
+    if it still runs after `timeout` seconds. No polling and no sleep: the process's pidfd becomes
+    readable the moment it exits. A process still running is killed when the test ends."""
+    survivors: list[int] = []
+
+    def _wait(pid: int, timeout: float) -> bool:
+        try:
+            descriptor = os.pidfd_open(pid)
+        except ProcessLookupError:
+            return True  # exited and already reaped
+        try:
+            readable, _, _ = select.select([descriptor], [], [], timeout)
+        finally:
+            os.close(descriptor)
+        if not readable:
+            survivors.append(pid)
+        return bool(readable)
+
+    yield _wait
+    for pid in survivors:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

@@ -21,7 +21,7 @@ import pytest
 
 from readiness.gates.result import GateContext
 from readiness.plan import parse_plan_yaml
-from readiness.report import evaluate_and_write
+from readiness.report.build import evaluate_and_write
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

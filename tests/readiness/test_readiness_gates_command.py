@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from readiness.gates.result import GateContext, Status, truncate, worst
 from readiness.plan import CommandGate, FilesGate, FreshCommand, ManualGate, SignOff
 
 PY = sys.executable
+WaitForExit = Callable[[int, float], bool]  # the conftest fixture
 
 
 def context(root: Path) -> GateContext:
@@ -76,18 +77,12 @@ def test_missing_cwd_is_an_error(tmp_path: Path) -> None:
     assert "does not exist" in result.summary
 
 
-def test_timeout_kills_the_process_group_and_keeps_output(tmp_path: Path) -> None:
-    marker = tmp_path / "grandchild-finished"
-    (tmp_path / "grandchild.py").write_text(
-        f"import time\ntime.sleep(1.2)\nopen({str(marker)!r}, 'w').close()\n"
-    )
-    (tmp_path / "parent.py").write_text(
-        "import subprocess, sys, time\n"
-        "print('started', flush=True)\n"
-        "subprocess.Popen([sys.executable, 'grandchild.py'])\n"
-        "time.sleep(30)\n"
-    )
-    spec = CommandGate(kind="command", argv=[PY, "parent.py"], timeout=0.5)
+def test_timeout_kills_the_process_group_and_keeps_output(
+    tmp_path: Path, wait_for_exit: WaitForExit
+) -> None:
+    # The shell starts a grandchild in its process group, then both would wait five minutes.
+    script = "sleep 300 >/dev/null 2>&1 & echo $! > grandchild.pid; echo started; exec sleep 300"
+    spec = CommandGate(kind="command", argv=["sh", "-c", script], timeout=0.5)
 
     result = command.evaluate(spec, context(tmp_path))
 
@@ -95,8 +90,8 @@ def test_timeout_kills_the_process_group_and_keeps_output(tmp_path: Path) -> Non
     assert "timed out after 0.5s" in result.summary
     assert "started" in result.evidence
     assert result.details["exit_code"] is None
-    time.sleep(1.2)
-    assert not marker.exists()  # the grandchild was killed with its group
+    grandchild = int((tmp_path / "grandchild.pid").read_text())
+    assert wait_for_exit(grandchild, 60)  # killed with its group, not left running
 
 
 def test_the_commands_own_exit_decides_and_what_it_left_running_is_stopped(

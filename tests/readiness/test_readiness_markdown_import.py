@@ -11,14 +11,12 @@ from readiness.cli import main
 from readiness.markdown_import import import_markdown
 from readiness.plan import ChecksGate, CommandGate, CoverageGate, ManualGate, load_plan
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SEED_PLAN = REPO_ROOT / ".." / "shared" / "seed-plan.md"
+# The plan the product is built around, kept beside the tests so a bare clone runs them all.
+SEED_PLAN = Path(__file__).resolve().parent / "fixtures" / "seed-plan.md"
 
 
 @pytest.fixture(scope="module")
 def seed_text() -> str:
-    if not SEED_PLAN.is_file():
-        pytest.skip(f"the seed plan is not at {SEED_PLAN}")
     return SEED_PLAN.read_text(encoding="utf-8")
 
 

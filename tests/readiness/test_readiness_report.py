@@ -13,26 +13,18 @@ import jsonschema
 import pytest
 from git import Repo
 
+from readiness.atomic_write import write_all_atomically
 from readiness.cli import main
+from readiness.commands.report import FORMATS as CLI_FORMATS
 from readiness.gates.result import GateContext, GateResult, Status
 from readiness.gates.runner import CriterionResult, evaluate_criteria
 from readiness.plan import parse_plan_yaml, schema_path
-from readiness.report import (
-    FORMATS,
-    HISTORY_FILE,
-    build_report,
-    evaluate_and_write,
-    git_metadata,
-    load_history,
-    render_html,
-    render_json,
-    render_markdown,
-    write_reports,
-)
-from readiness.report_cli import FORMATS as CLI_FORMATS
-from readiness.report_files import write_all_atomically
-from readiness.report_model import Report, report_json_schema
-from readiness.report_trend import trend_chart
+from readiness.report.build import build_report, evaluate_and_write
+from readiness.report.files import HISTORY_FILE, load_history, write_reports
+from readiness.report.git import git_metadata
+from readiness.report.model import Report, report_json_schema
+from readiness.report.render import FORMATS, render_html, render_json, render_markdown
+from readiness.report.trend import trend_chart
 
 PY = sys.executable
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
@@ -241,7 +233,7 @@ def test_trend_grows_with_each_run_and_survives_a_broken_history(
 
 def test_single_point_trend_is_centred() -> None:
     report_time = NOW
-    from readiness.report_model import TrendPoint
+    from readiness.report.model import TrendPoint
 
     chart = trend_chart(
         [TrendPoint(generated_at=report_time, commit=None, status=Status.PASS, passed=0, total=0)]

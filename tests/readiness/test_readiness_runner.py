@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from readiness.gates.result import GateContext, Status
 from readiness.gates.runner import evaluate_criteria, evaluate_gate, time_limit
 from readiness.plan import Criterion, FilesGate, parse_plan_yaml
 
 PY = sys.executable
+WaitForExit = Callable[[int, float], bool]  # the conftest fixture
 
 
 def criteria(yaml_text: str) -> list[Criterion]:
@@ -40,8 +43,9 @@ def test_results_keep_the_plans_order_and_combine_gates(tmp_path: Path) -> None:
     assert results[0].to_json()["gates"][1]["kind"] == "command"
 
 
-def test_after_runs_a_criterion_once_its_predecessor_is_done(tmp_path: Path) -> None:
-    write_slowly = "import time; time.sleep(0.3); open('written.txt', 'w')"
+@pytest.mark.parametrize("jobs", [1, 4])
+def test_after_runs_a_criterion_once_its_predecessor_is_done(tmp_path: Path, jobs: int) -> None:
+    # The reader comes first: with one job and `after` ignored it would run before the writer.
     plan = criteria(
         f"""
   - id: reader
@@ -49,12 +53,12 @@ def test_after_runs_a_criterion_once_its_predecessor_is_done(tmp_path: Path) -> 
     gate: {{kind: files, exist: [written.txt]}}
     after: [writer]
   - id: writer
-    title: Writes a file slowly
-    gate: {{kind: command, argv: ["{PY}", -c, "{write_slowly}"]}}
+    title: Writes a file
+    gate: {{kind: command, argv: ["{PY}", -c, "open('written.txt', 'w')"]}}
 """
     )
 
-    results = evaluate_criteria(plan, GateContext(root=tmp_path), jobs=4)
+    results = evaluate_criteria(plan, GateContext(root=tmp_path), jobs=jobs)
 
     assert [r.status for r in results] == [Status.PASS, Status.PASS]
 
@@ -72,29 +76,31 @@ def test_a_cycle_in_after_is_reported_not_hung(tmp_path: Path) -> None:
     assert "cycle" in results[0].summary
 
 
-def test_a_criterion_past_its_time_limit_is_an_error(tmp_path: Path) -> None:
+def test_a_criterion_past_its_time_limit_is_an_error_and_its_command_is_stopped(
+    tmp_path: Path, wait_for_exit: WaitForExit
+) -> None:
     plan = criteria(
-        f"""
+        """
   - id: slow
     title: Slow
     timeout: 0.5
     gate:
       kind: command
-      argv: ["{PY}", -c, "import time; time.sleep(1.5); open('finished', 'w')"]
-      timeout: 10
+      argv: [sh, -c, "echo $$ > slow.pid; exec sleep 300"]
+      timeout: 300
   - id: quick
     title: Quick
-    gate: {{kind: manual, signed_off: {{by: me, at: 2020-01-01}}}}
+    gate: {kind: manual, signed_off: {by: me, at: 2020-01-01}}
 """
     )
 
     results = evaluate_criteria(plan, GateContext(root=tmp_path), jobs=1)
-    time.sleep(2)  # longer than the command would have needed
 
     assert results[0].status == Status.ERROR
     assert results[0].summary.endswith(": timed out after 0.5s")
     assert results[1].status == Status.PASS
-    assert not (tmp_path / "finished").exists()  # stopped at the deadline, not abandoned
+    slow = int((tmp_path / "slow.pid").read_text())
+    assert wait_for_exit(slow, 60)  # stopped at the deadline, not abandoned
 
 
 def test_time_limits_follow_the_gates_own_timeouts() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from readiness.cli import main
-from readiness.runbooks import (
+from readiness.runbooks.facts import (
     RunbookConfigError,
     parse_monitor_facts,
     read_monitor_config,

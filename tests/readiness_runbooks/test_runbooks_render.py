@@ -8,26 +8,27 @@ from typing import Any
 
 import pytest
 
-from readiness.runbooks import (
+from readiness.runbooks.facts import (
     Adoption,
     RuleDoc,
     RunbookConfigError,
     describe_database,
     expand_schedule,
-    find_collisions,
+    load_adoption,
+    parse_monitor_facts,
+)
+from readiness.runbooks.files import stale_runbooks, write_runbooks
+from readiness.runbooks.render import (
     format_gap,
     format_hours,
     format_number,
     format_size,
-    load_adoption,
     nest_headings,
     overdue_seconds,
-    parse_monitor_facts,
     render_runbooks,
-    stale_runbooks,
     table_cell,
-    write_runbooks,
 )
+from readiness.runbooks.schedule import find_collisions
 
 RULE = RuleDoc(
     id="db-ops-access",

@@ -1,4 +1,4 @@
-"""Atomic file writing: a report (or an imported plan) is either complete on disk or absent.
+"""Atomic file writing: a report, a runbook or an imported plan is complete on disk or absent.
 
 CI uploads whatever is in the output directory, and a reader may open the HTML while the next run
 writes it; a half-written file in either place is worse than none.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from readiness.report_model import TrendPoint
+from readiness.report.model import TrendPoint
 
 WIDTH = 640
 HEIGHT = 160

@@ -1,4 +1,4 @@
-"""Suite-wide rules.
+"""A pytest plugin for this suite (loaded by `-p tools.pytest_ci` in pyproject's addopts).
 
 Locally a test may skip when a service it needs (PostgreSQL, node, Chromium) is missing, saying
 why. In CI (`CI=true`) nothing may pass by not running: every skip is turned into a failure that

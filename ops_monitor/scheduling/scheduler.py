@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from ops_monitor.models import ScanFilters, ScanInProgressError, ScanResult, ScanStatus, Scope
+from ops_monitor.models import ScanInProgressError, ScanResult, Scope
+from ops_monitor.ports import ScanService
 from ops_monitor.scheduling.locks import RunLock, ThreadRunLock
 from ops_monitor.scheduling.metrics import SchedulerMetrics
 from ops_monitor.scheduling.schedules import Schedule
@@ -41,23 +42,6 @@ Sleeper = Callable[[float], object]
 """Waits about that many seconds (it may return early; the loop checks the clock again)."""
 
 DEFAULT_STARTING_DEADLINE = timedelta(hours=24)
-
-
-class ScanService(Protocol):
-    """The part of `OpsMonitorService` the scheduler calls."""
-
-    def run_scan(
-        self, scope: Scope, filters: ScanFilters | None = None, *, trigger: str = "manual"
-    ) -> ScanResult: ...
-
-    def running_scan_id(self) -> int | None: ...
-
-    def last_scan(
-        self,
-        scope: Scope | None = None,
-        trigger: str | None = None,
-        status: ScanStatus | None = None,
-    ) -> ScanResult | None: ...
 
 
 class ScheduleRecords(Protocol):

@@ -1,4 +1,8 @@
-"""`readiness report` and `readiness gate`: the command-line edges of gates and reports."""
+"""`readiness report`: evaluate the plan's gates and write the reports.
+
+The modules behind it (pydantic models, Jinja2, GitPython) are imported when it runs, not when the
+command is listed: `readiness --help` and `readiness check` must start fast.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,9 @@ import click
 from checks.cli_support import UserError
 
 if TYPE_CHECKING:
-    from readiness.report_model import Report
+    from readiness.report.model import Report
 
-# The modules behind these commands (pydantic models, Jinja2, GitPython) are imported when a
-# command runs, not when the CLI loads: `readiness check` runs as a pre-commit hook and must
-# start fast.
+# The same as readiness.report.render.FORMATS (a test holds them together), without importing it.
 FORMATS = ("md", "html", "json")
 
 REPORT_EXAMPLES = """\b
@@ -25,14 +27,6 @@ Examples:
   readiness report . --out build/readiness --format md,json
   readiness report . --plan plans/release.yaml --step-summary
 """
-
-GATE_EXAMPLES = """\b
-Examples:
-  readiness gate coverage coverage.json --total 90 --path 'ops_monitor/api/**=80'
-  readiness gate coverage coverage/lcov.info --path 'src/routes/**=80'
-"""
-
-_STYLES = {"pass": "green", "fail": "red", "error": "yellow", "not-applicable": "dim"}
 
 
 def _formats(value: str) -> list[str]:
@@ -82,9 +76,12 @@ def report(
     step_summary: bool,
 ) -> None:
     """Evaluate the plan's gates and write the reports. Exit 0 all pass, 1 otherwise, 2 bad plan."""
+    from rich.console import Console
+
     from readiness.gates.result import GateContext, Status
     from readiness.plan import PlanError, find_plan, load_plan
-    from readiness.report import evaluate_and_write
+    from readiness.report.build import evaluate_and_write
+    from readiness.report.render import summary_table
 
     chosen = _formats(formats)
     root = path.resolve()
@@ -110,7 +107,7 @@ def report(
         )
     except OSError as error:
         raise UserError(f"--out {out_dir}: cannot write the reports: {_reason(error)}") from error
-    _print_summary(written.report)
+    Console(soft_wrap=False).print(summary_table(written.report))
     for written_path in written.paths:
         click.echo(f"wrote {written_path}")
     if summary_file is not None:
@@ -133,20 +130,6 @@ def _check_writable_dir(directory: Path, what: str) -> None:
         raise UserError(f"{what} {directory}: cannot write there: {_reason(error)}") from error
 
 
-def _print_summary(result: Report) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{result.plan_name}: {result.status.value}", title_justify="left")
-    table.add_column("criterion")
-    table.add_column("status")
-    table.add_column("summary", overflow="fold")
-    for criterion in result.criteria:
-        style = _STYLES[criterion.status.value]
-        table.add_row(criterion.id, f"[{style}]{criterion.status.value}[/]", criterion.summary)
-    Console(soft_wrap=False).print(table)
-
-
 def _step_summary_file() -> Path | None:
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
@@ -156,79 +139,10 @@ def _step_summary_file() -> Path | None:
 
 
 def _append_step_summary(result: Report, target: Path) -> None:
-    from readiness.report import render_markdown
+    from readiness.report.render import render_markdown
 
     try:
         with target.open("a", encoding="utf-8") as summary:
             summary.write(render_markdown(result))
     except OSError as error:
         raise UserError(f"GITHUB_STEP_SUMMARY {target}: {_reason(error)}") from error
-
-
-@click.group(epilog=GATE_EXAMPLES)
-def gate() -> None:
-    """Evaluate one gate on its own (as nox and CI do)."""
-
-
-def _path_minimum(value: str) -> tuple[str, float]:
-    glob, sep, number = value.rpartition("=")
-    try:
-        minimum = float(number)
-    except ValueError:
-        minimum = -1.0
-    if not sep or not glob or not 0 <= minimum <= 100:
-        raise click.BadParameter(f"{value!r}: expected GLOB=PERCENT, e.g. 'ops_monitor/api/**=80'")
-    return glob, minimum
-
-
-@gate.command("coverage", epilog=GATE_EXAMPLES)
-@click.argument("report_file", metavar="REPORT", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--total", type=click.FloatRange(0, 100), help="Minimum total percent.")
-@click.option(
-    "--path",
-    "paths",
-    multiple=True,
-    metavar="GLOB=PERCENT",
-    help="Minimum percent for the files matching GLOB (repeatable).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    default="auto",
-    show_default=True,
-    type=click.Choice(["auto", "coverage-json", "cobertura", "lcov", "istanbul"]),
-)
-@click.option(
-    "--root",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=".",
-    show_default=True,
-    help="Paths in the report are relative to this.",
-)
-def gate_coverage(
-    report_file: Path, total: float | None, paths: tuple[str, ...], fmt: str, root: Path
-) -> None:
-    """Check a coverage report against minimums. Exit 0 pass, 1 below a minimum, 2 bad input."""
-    from readiness.gates.coverage import evaluate as evaluate_coverage
-    from readiness.gates.result import GateContext, Status
-    from readiness.plan import CoverageGate
-
-    minimums = dict(_path_minimum(value) for value in paths)
-    if total is None and not minimums:
-        raise click.UsageError("give --total and/or at least one --path GLOB=PERCENT")
-    root = root.resolve()
-    report_path = report_file if report_file.is_absolute() else Path.cwd() / report_file
-    spec = CoverageGate(
-        kind="coverage",
-        report=str(report_path),
-        format=fmt,  # type: ignore[arg-type]
-        total=total,
-        paths=minimums,
-    )
-    result = evaluate_coverage(spec, GateContext(root=root))
-    if result.evidence:
-        click.echo(result.evidence)
-    click.echo(f"coverage: {result.status.value}: {result.summary}")
-    if result.status == Status.ERROR:
-        raise click.exceptions.Exit(2)
-    raise click.exceptions.Exit(0 if result.status == Status.PASS else 1)

@@ -1,0 +1,1 @@
+"""The `readiness` subcommands, one module each; `readiness.cli` assembles them."""
