@@ -212,6 +212,7 @@ class CronMonitors:
         with self.store.write() as connection:
             running = rows.open_runs_by_monitor(connection)
             quiet: list[int] = []
+            decided: list[tuple[int, Step]] = []
             for row in rows.listing(connection, lock=True):
                 monitor_id = int(row.id)
                 monitor = _monitor(row)
@@ -220,9 +221,11 @@ class CronMonitors:
                 if _only_time_passed(monitor, step):
                     quiet.append(monitor_id)  # the common case: one UPDATE for all of them
                     steps.append((step, []))
-                    continue
-                steps.append((step, self._store_step(connection, monitor_id, step)))
+                else:
+                    decided.append((monitor_id, step))
             rows.mark_evaluated(connection, quiet, now)
+            kinds_filed = self._store_steps(connection, decided)
+            steps += [(step, kinds) for (_, step), kinds in zip(decided, kinds_filed, strict=True)]
         changes: list[StateChange] = []
         for step, filed in steps:
             change = self._announce(step, filed)
@@ -287,35 +290,55 @@ class CronMonitors:
     # ------------------------------------------------------------ effects
 
     def _store_step(self, connection: Connection, monitor_id: int, step: Step) -> list[str]:
-        """Write the decision; return the kinds of issue newly filed or reopened."""
+        """Write one decision; the kinds of issue it filed."""
+        return self._store_steps(connection, [(monitor_id, step)])[0]
+
+    def _store_steps(
+        self, connection: Connection, decided: list[tuple[int, Step]]
+    ) -> list[list[str]]:
+        """Write decisions in a few statements whatever their number (an evaluation after an
+        outage of many jobs misses them all at once); for each, the kinds of issue it filed."""
         now = self.clock()
-        rows.store_runs(connection, monitor_id, [_run_values(run) for run in step.runs])
-        rows.save(connection, monitor_id, _monitor_values(step.monitor, now))
-        slug = step.monitor.slug
-        filed: list[str] = []
-        if step.failures:
-            candidates = filing.candidates(slug, step.failures)
+        rows.store_runs_of(
+            connection,
+            [(monitor_id, _run_values(run)) for monitor_id, step in decided for run in step.runs],
+        )
+        rows.save_all(
+            connection,
+            [(monitor_id, _monitor_values(step.monitor, now)) for monitor_id, step in decided],
+        )
+        candidates = [
+            candidate
+            for _, step in decided
+            for candidate in filing.candidates(step.monitor.slug, step.failures)
+        ]
+        if candidates:
             stored = issue_rows.by_fingerprint(connection, [k.fingerprint for k in candidates])
             plan = plan_filing(candidates, stored, recompute=False, scan_id=NO_SCAN, now=now)
             issue_rows.insert_all(connection, plan.inserts)
             issue_rows.update_all(connection, plan.updates)
-            outcome = plan.outcome
-            for category, severity in outcome.new_kinds:
+            for category, severity in plan.outcome.new_kinds:
                 service_metrics.ISSUES_FILED.labels(category, severity).inc()
-            for category in outcome.reopened_kinds:
+            for category in plan.outcome.reopened_kinds:
                 service_metrics.ISSUES_REOPENED.labels(category).inc()
-            filed = [failure.kind for failure in step.failures]
-        if step.resolved:
+        for step in (step for _, step in decided if step.resolved):
             resolution = RESOLUTION.format(count=step.monitor.config.recovery_threshold)
-            for issue_id in rows.open_issue_ids(connection, filing.monitor_fingerprints(slug)):
+            mine = filing.monitor_fingerprints(step.monitor.slug)
+            for issue_id in rows.open_issue_ids(connection, mine):
                 issue_rows.resolve(connection, issue_id, resolution, now)
-        if self.metrics is not None:
+        self._count(decided)
+        return [[failure.kind for failure in step.failures] for _, step in decided]
+
+    def _count(self, decided: list[tuple[int, Step]]) -> None:
+        if self.metrics is None:
+            return
+        for _, step in decided:
+            slug = step.monitor.slug
             for run in step.runs:
                 if run.status != machine.IN_PROGRESS and run.origin == "monitor":
                     self.metrics.checkins.labels(slug, run.status).inc(run.slots)
                 if run.duration is not None and run.finished_at is not None:
                     self.metrics.duration.labels(slug).observe(run.duration)
-        return filed
 
     def _announce(self, step: Step, filed: list[str]) -> StateChange | None:
         monitor = step.monitor

@@ -11,12 +11,27 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from ops_monitor.store.monitor_schema import checkins, monitors
 from ops_monitor.store.schema import issues
 
 OPEN_ISSUE_STATUSES = ("new", "ongoing", "regressed")
+_CHUNK = 500
+_SAVED_COLUMNS = (
+    "config",
+    "state",
+    "state_since",
+    "last_outcome",
+    "paused",
+    "next_expected",
+    "evaluated_at",
+    "last_checkin_at",
+    "consecutive_failures",
+    "consecutive_ok",
+    "incident",
+    "updated_at",
+)
 
 
 def get(connection: Connection, slug: str, *, lock: bool = False) -> Row[Any] | None:
@@ -95,6 +110,53 @@ def store_runs(connection: Connection, monitor_id: int, rows: Sequence[Mapping[s
             )
         else:
             connection.execute(checkins.insert().values(monitor_id=monitor_id, **row))
+
+
+def store_runs_of(connection: Connection, runs: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+    """`store_runs` for many monitors at once: new runs in one executemany."""
+    by_monitor: dict[int, list[Mapping[str, Any]]] = {}
+    for monitor_id, values in runs:
+        by_monitor.setdefault(monitor_id, []).append(values)
+    if not by_monitor:
+        return
+    existing: set[tuple[int, str]] = set()
+    ids = list(by_monitor)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        named = {str(row["checkin_id"]) for monitor_id in chunk for row in by_monitor[monitor_id]}
+        query = select(checkins.c.monitor_id, checkins.c.checkin_id).where(
+            checkins.c.monitor_id.in_(chunk), checkins.c.checkin_id.in_(sorted(named))
+        )
+        existing |= {(int(m), str(c)) for m, c in connection.execute(query)}
+    inserts: list[dict[str, Any]] = []
+    for monitor_id, written in by_monitor.items():
+        latest = {row["checkin_id"]: row for row in written}
+        for checkin_id, row in latest.items():
+            if (monitor_id, checkin_id) in existing:
+                connection.execute(
+                    update(checkins)
+                    .where(checkins.c.monitor_id == monitor_id, checkins.c.checkin_id == checkin_id)
+                    .values(**row)
+                )
+            else:
+                inserts.append({"monitor_id": monitor_id, **row})
+    for start in range(0, len(inserts), _CHUNK):
+        connection.execute(checkins.insert(), inserts[start : start + _CHUNK])
+
+
+_SAVE = (
+    update(monitors)
+    .where(monitors.c.id == bindparam("monitor_id"))
+    .values({name: bindparam(name) for name in _SAVED_COLUMNS})
+)
+
+
+def save_all(connection: Connection, saved: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+    """Write many monitors' evaluation state, one executemany."""
+    if saved:
+        connection.execute(
+            _SAVE, [{"monitor_id": monitor_id, **values} for monitor_id, values in saved]
+        )
 
 
 def recent_runs(connection: Connection, monitor_id: int, limit: int) -> list[Row[Any]]:
