@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import statistics
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 from figures import record
 
 from ops_monitor.client import OpsMonitorClient
@@ -27,7 +33,6 @@ from ops_monitor.config import Settings
 from ops_monitor.monitors.config import parse_monitor_config
 from ops_monitor.monitors.service import CronMonitors
 from ops_monitor.store import Store
-from tests.ops_monitor_api.live_server import live_server
 
 START = datetime(2026, 3, 2, 0, 0, 10, tzinfo=UTC)
 
@@ -56,16 +61,36 @@ def evaluations(count: int, folder: Path) -> tuple[float, float]:
     return statistics.median(quiet) * 1000, missed * 1000
 
 
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """The app on uvicorn in a thread, on a free port of 127.0.0.1; its base URL."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
+
+
 def checkins(count: int, folder: Path) -> tuple[float, float]:
     """Mean ms per Sentry-style check-in and per ping, sequential, against a live server."""
     settings = Settings(db_url=f"sqlite:///{folder / 'http.db'}", scheduler_enabled=False)
-    with live_server(build_app(settings)) as server, OpsMonitorClient(server.url) as client:
+    with serving(build_app(settings)) as url, OpsMonitorClient(url) as client:
         key = client.declare_monitor("job", {"schedule": "* * * * *"}).ping_key
         started = time.perf_counter()
         for _ in range(count):
             client.check_in("job", "ok", duration=1)
         api = (time.perf_counter() - started) / count
-        with httpx.Client(base_url=server.url) as http:
+        with httpx.Client(base_url=url) as http:
             started = time.perf_counter()
             for _ in range(count):
                 http.get(f"/ping/{key}").raise_for_status()
