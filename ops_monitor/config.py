@@ -37,6 +37,12 @@ LIMITS: dict[str, tuple[float, float | None]] = {
     "starting_deadline_hours": (0, _HOURS_IN_A_YEAR),  # lower bound exclusive, see _POSITIVE
     "cron_grace_hours": (0, _HOURS_IN_A_YEAR),
     "max_push_bytes": (1, None),
+    "max_body_bytes": (1, None),
+    "db_connect_timeout_seconds": (0, 3600),  # lower bound exclusive, see _POSITIVE
+    "db_statement_timeout_seconds": (0, 24 * 3600),
+    "db_pool_timeout_seconds": (0, 3600),
+    "keep_alive_timeout_seconds": (1, 3600),
+    "max_connections": (1, 1_000_000),
     "slow_request_ms": (0, None),
     "spike_window_minutes": (1, 60 * _HOURS_IN_A_YEAR),
     "spike_factor": (0, None),
@@ -45,7 +51,15 @@ LIMITS: dict[str, tuple[float, float | None]] = {
     "malformed_samples": (1, 1000),
 }
 _POSITIVE = frozenset(
-    {"starting_deadline_hours", "cron_grace_hours", "slow_request_ms", "spike_factor"}
+    {
+        "starting_deadline_hours",
+        "cron_grace_hours",
+        "slow_request_ms",
+        "spike_factor",
+        "db_connect_timeout_seconds",
+        "db_statement_timeout_seconds",
+        "db_pool_timeout_seconds",
+    }
 )
 
 
@@ -76,6 +90,20 @@ class Settings:
     cron_grace_hours: float = 1.0
     scheduler_enabled: bool = True
     max_push_bytes: int = 10 * 1024 * 1024
+    # Every other route that reads a body (a scan's filters, a resolution): far more than any
+    # honest request needs, far less than would hurt the server.
+    max_body_bytes: int = 1024 * 1024
+    # A database that is down or stalled must cost a request seconds, not minutes: connecting,
+    # one statement, and waiting for a pooled connection are each bounded (the client's own
+    # timeout is 10 s). A scan's statements stay well inside 60 s on millions of records.
+    db_connect_timeout_seconds: float = 5.0
+    db_statement_timeout_seconds: float = 60.0
+    db_pool_timeout_seconds: float = 3.0
+    # `serve`: an idle connection (none yet, or between keep-alive requests) is closed after this
+    # long, and connections beyond `max_connections` are closed at once, so idle sockets cannot
+    # use up the process's file descriptors.
+    keep_alive_timeout_seconds: int = 5
+    max_connections: int = 1000
     slow_request_ms: float = 1000.0
     spike_window_minutes: int = 60
     spike_factor: float = 5.0

@@ -19,9 +19,16 @@ message with its final template, in order. The design, and why:
     per message);
   - templates that only differ by how many variable tokens they carry (a list) are one.
   No merge may leave less than a third of a template as text, so short messages do not collapse
-  into `<*> <*>`.
-* Lookups stay cheap: exact repeats of a message or of a masked text cost one dictionary lookup;
-  otherwise only templates of the same length anchored on one of the message's words are tried.
+  into `<*> <*>`. How many values prove a variable (`MinerSettings`) is one setting for every
+  log: the benchmark chooses it on some log types and scores it on another it never saw.
+* `label_all` sees the whole stream before it labels: a second pass (`consolidate`) folds every
+  template into a more general one of its length that covers it, so templates made before
+  their positions proved variable do not stay beside the general one.
+* A run of whole-token variables reads as one `<*>` in a template's text (a date, a name).
+* Lookups stay cheap: a message costs one dictionary lookup when one with the same digit
+  skeleton (`masking.digit_skeleton`: the same message but for which digits) was seen, or when
+  its masked text was; otherwise only templates of the same length anchored on one of the
+  message's words are tried.
 * Template ids come from content, never from counters or Python's randomised `hash`: an id is a
   SHA-1 of the masked text that created the template. When templates merge, the oldest one's id
   survives and the others become aliases of it (`resolve(id)`), so the same input in the same
@@ -47,15 +54,19 @@ import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import IO, Any
 
-from ops_monitor.analysis.masking import WILDCARD, mask
+from ops_monitor.analysis.masking import WILDCARD, mask, mask_checked
+
+_SKELETON = bytes.maketrans(b"23456789", b"11111111")  # as `masking.digit_skeleton`
+_ANY_DIGIT = re.compile(r"\d")
+_RUNS = re.compile(rb"[01]+")  # as `masking.run_skeleton`
 
 STATE_VERSION = 1
 _SPOOL_CHUNK = 1 << 16
 _SCAN_LIMIT = 128
-_CROWD = 32
 _WILDCARD_RUN = re.compile(r"<\*>(?:[\s,;:]*<\*>)+")
+_SPACED_WILDCARDS = re.compile(r"(?<!\S)<\*>(?: <\*>)+(?!\S)")
 _EDGE = re.compile(r"^([^\w<]*\w*[=:])|([^\w>]+)$")
 
 
@@ -73,6 +84,8 @@ class MinerSettings:
 
     variable_after: int = 4
     """Distinct words seen at one position before that position is taken for a variable."""
+    crowd: int = 32
+    """Templates sharing a leading word before their most varied positions become variables."""
     exact_cache_size: int = 100_000
     """Messages and masked texts remembered for the one-lookup fast paths (bounded memory)."""
 
@@ -90,7 +103,9 @@ class _Cluster:
 
     @property
     def template(self) -> str:
-        return " ".join(self.tokens)
+        """The tokens as text; a run of whole-token variables reads as one `<*>`, the way a
+        multi-word value (a date, a name) is one variable."""
+        return _SPACED_WILDCARDS.sub(WILDCARD, " ".join(self.tokens))
 
     @property
     def result(self) -> TemplateMatch:
@@ -158,26 +173,33 @@ def label_all(
     its template (4 bytes) is kept, in a temporary file, so memory stays bounded by the miner.
     """
     miner = TemplateMiner() if miner is None else miner
-    with tempfile.TemporaryFile() as spool:
+    with contextlib.ExitStack() as stack:
+        spool: IO[bytes] | None = None  # opened only for a stream longer than one chunk
         numbers = array("I")
+        learn = miner._learn
         for message in messages:
-            numbers.append(miner._learn(message).order)
+            numbers.append(learn(message).order)
             if len(numbers) >= _SPOOL_CHUNK:
+                if spool is None:
+                    spool = stack.enter_context(tempfile.TemporaryFile())
                 numbers.tofile(spool)
                 numbers = array("I")
-        numbers.tofile(spool)
-        spool.seek(0)
+        miner.consolidate()
+        if spool is not None:
+            numbers.tofile(spool)
+            spool.seek(0)
         clusters = miner._by_order
         while True:
-            numbers = array("I")
-            with contextlib.suppress(EOFError):  # a short last chunk is still read
-                numbers.fromfile(spool, _SPOOL_CHUNK)
+            if spool is not None:
+                numbers = array("I")
+                with contextlib.suppress(EOFError):  # a short last chunk is still read
+                    numbers.fromfile(spool, _SPOOL_CHUNK)
             for number in numbers:
                 cluster = clusters[number]
                 if cluster.merged_into is not None:
                     cluster = _root(cluster)
                 yield cluster.result
-            if len(numbers) < _SPOOL_CHUNK:
+            if spool is None or len(numbers) < _SPOOL_CHUNK:
                 return
 
 
@@ -297,7 +319,8 @@ class TemplateMiner:
     _by_shape: dict[str, _Cluster] = field(default_factory=dict)
     _exact: dict[str, _Cluster] = field(default_factory=dict)
     _by_order: list[_Cluster] = field(default_factory=list)
-    _seen: dict[str, _Cluster] = field(default_factory=dict)
+    _seen: dict[bytes, _Cluster] = field(default_factory=dict)
+    _by_runs: dict[bytes, _Cluster] = field(default_factory=dict)
 
     def mask(self, message: str) -> str:
         """Deterministic, order-independent masking of one message."""
@@ -309,12 +332,25 @@ class TemplateMiner:
 
     def _learn(self, message: str) -> _Cluster:
         """Add `message`; return the cluster it joined (which may since have merged away)."""
-        cluster = self._seen.get(message)
+        skeleton = message.encode("utf-8", "surrogatepass").translate(_SKELETON)
+        cluster = self._seen.get(skeleton)
         if cluster is None:
-            cluster = self._learn_masked(mask(message))
-            if len(self._seen) >= self.settings.exact_cache_size:
-                self._seen.clear()
-            self._seen[message] = cluster
+            runs = _RUNS.sub(b"1", skeleton)
+            cluster = self._by_runs.get(runs)
+            remember = True
+            if cluster is None:
+                masked, same_for_runs = mask_checked(message)
+                cluster = self._learn_masked(masked)
+                if same_for_runs:  # every message with these runs masks alike
+                    if len(self._by_runs) >= self.settings.exact_cache_size:
+                        self._by_runs.clear()
+                    self._by_runs[runs] = cluster
+                # a digit kept by masking: a message of the same skeleton may mask otherwise
+                remember = _ANY_DIGIT.search(masked) is None
+            if remember:
+                if len(self._seen) >= self.settings.exact_cache_size:
+                    self._seen.clear()
+                self._seen[skeleton] = cluster
         root = cluster
         while root.merged_into is not None:
             root = root.merged_into
@@ -389,6 +425,17 @@ class TemplateMiner:
         survivor = self._relieve_crowding(survivor)
         self._merge_same_shape(survivor)
         return survivor
+
+    def consolidate(self) -> None:
+        """A second pass over what was learned: fold every template into a more general live
+        template of its length that covers it. Online, a template made before its positions
+        proved variable may be left beside the general one; seeing the whole stream, it is not.
+        """
+        for length in sorted(self._leaves):
+            leaf = self._leaves[length]
+            for cluster in sorted(leaf.members, key=lambda c: (c.literal, c.order)):
+                if cluster in leaf.members:
+                    self._absorb_specific(cluster)
 
     def _absorb_specific(self, cluster: _Cluster) -> _Cluster:
         """Fold in siblings that `cluster` covers: a masked value where they hold a word shows
@@ -479,7 +526,7 @@ class TemplateMiner:
         leaf = self._leaves[len(cluster.tokens)]
         anchor, _ = _Leaf._keys(cluster.tokens)
         crowd = leaf.by_anchor.get(anchor, {})
-        if len(crowd) < _CROWD:
+        if len(crowd) < self.settings.crowd:
             return cluster
         tokens = list(cluster.tokens)
         for position in range(len(tokens)):

@@ -20,10 +20,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CollectorRegistry
 
 from ops_monitor.api import broadcast, health, issues, logs, metrics, scans
-from ops_monitor.api.auth import require_token
 from ops_monitor.api.broadcast_hub import Broadcaster
+from ops_monitor.api.database_health import DatabaseHealth, DatabaseProbe, needs_database
 from ops_monitor.api.deps import MonitorService
-from ops_monitor.api.errors import install_error_handlers
+from ops_monitor.api.errors import error_response, install_error_handlers
+from ops_monitor.api.request_gate import BodyLimits, RequestGate
+from ops_monitor.api.tickets import TicketBook
 from ops_monitor.config import Settings
 
 LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -45,7 +47,12 @@ async def _owned_service(app: FastAPI, settings: Settings) -> AsyncIterator[None
     from ops_monitor.service import OpsMonitorService
     from ops_monitor.store import Store
 
-    store = Store(settings.db_url)
+    store = Store(
+        settings.db_url,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        statement_timeout=settings.db_statement_timeout_seconds,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     try:
         await asyncio.to_thread(store.migrate)
         app.state.service = OpsMonitorService.from_settings(
@@ -56,6 +63,12 @@ async def _owned_service(app: FastAPI, settings: Settings) -> AsyncIterator[None
         store.close()
 
 
+def _schema_repair(service: object) -> Callable[[], object] | None:
+    """Migrating the service's store again, when it has one (a test double has none)."""
+    migrate = getattr(getattr(service, "store", None), "migrate", None)
+    return migrate if callable(migrate) else None
+
+
 def _lifespan(
     settings: Settings, owns_service: bool, hooks: Sequence[LifespanHook]
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -64,6 +77,7 @@ def _lifespan(
         app.state.broadcaster.attach(asyncio.get_running_loop())
         async with contextlib.AsyncExitStack() as stack:
             stack.callback(app.state.broadcaster.detach)
+            stack.callback(app.state.database_probe.close)
             if owns_service:
                 await stack.enter_async_context(_owned_service(app, settings))
             for hook in hooks:
@@ -90,6 +104,13 @@ def _openapi_without_422(app: FastAPI) -> Callable[[], dict[str, Any]]:
         return app.openapi_schema
 
     return openapi
+
+
+def _open_prefixes(routers: Sequence[APIRouter]) -> tuple[str, ...]:
+    """The fixed start of each public route's path (`/ping/` of `/ping/{key}`)."""
+    paths = [getattr(route, "path", "") for router in routers for route in router.routes]
+    prefixes = {str(path).split("{", 1)[0] for path in paths}
+    return tuple(sorted(prefix for prefix in prefixes if prefix.endswith("/")))
 
 
 def create_app(
@@ -123,24 +144,41 @@ def create_app(
     app.state.registry = registry if registry is not None else _default_registry()
     app.state.token = settings.token or None
     app.state.max_push_bytes = settings.max_push_bytes
+    app.state.tickets = TicketBook(app.state.token)
+    app.state.database_health = DatabaseHealth()
+    app.state.database_probe = DatabaseProbe(
+        lambda: app.state.service.running_scan_id(), app.state.database_health
+    )
+    app.state.repair_schema = lambda: _schema_repair(app.state.service)
+    app.state.repair_lock = asyncio.Lock()
     install_error_handlers(app)
+    # Outermost: the token and the body's size are checked before anything reads the body.
+    app.add_middleware(
+        RequestGate,
+        token=lambda: app.state.token,
+        open_prefixes=_open_prefixes(public_routers),
+        limits=BodyLimits(
+            default=settings.max_body_bytes, by_path={logs.PUSH_PATH: settings.max_push_bytes}
+        ),
+        respond=error_response,
+    )
 
-    guarded = [Depends(require_token)]
-    app.include_router(health.router)
-    app.include_router(broadcast.router)  # checks the token itself: header or ?token=
-    for router in public_routers:  # authenticated otherwise (a cron monitor's ping key)
+    # Every HTTP route but /healthz (and the public routers' paths) needs the token
+    # (RequestGate); the WebSocket checks its own.
+    for router in (health.router, broadcast.router, metrics.router):
         app.include_router(router)
-    for router in (scans.router, issues.router, logs.router, metrics.router, *routers):
-        app.include_router(router, dependencies=guarded)
+    database = [Depends(needs_database)]  # 503 at once while the database is known to be down
+    for router in (scans.router, issues.router, logs.router, *routers, *public_routers):
+        app.include_router(router, dependencies=database)
     app.openapi = _openapi_without_422(app)  # type: ignore[method-assign]
 
-    @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
+    @app.get("/openapi.json", include_in_schema=False)
     def openapi_document() -> JSONResponse:
         return JSONResponse(app.openapi())
 
     # Guarded like every route but /healthz (ReDoc is not served at all). A browser cannot add
     # the bearer header, so with a token set the page is for API clients and proxies that add it.
-    @app.get("/docs", include_in_schema=False, dependencies=guarded)
+    @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="ops-monitor API")
 

@@ -14,11 +14,20 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ops_monitor.api.auth import Unauthorized
+from ops_monitor.api.database_health import (
+    DatabaseDown,
+    DatabaseHealth,
+    is_connection_failure,
+    is_missing_schema,
+    outage_reason,
+)
 from ops_monitor.models import IssueNotFoundError, ScanInProgressError, ScanResult
+from ops_monitor.store.database import DatabaseUnavailable, driver_reason
 
 log = logging.getLogger("ops_monitor.api")
 
@@ -68,6 +77,11 @@ def _error(
     return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
 
 
+def error_response(status: int, message: str, headers: Mapping[str, str]) -> JSONResponse:
+    """The `{"error"}` answer, for middleware that answers before any route runs."""
+    return _error(status, message, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -76,10 +90,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BadRequest)
     async def bad_request(_: Request, error: BadRequest) -> JSONResponse:
         return _error(400, str(error))
-
-    @app.exception_handler(Unauthorized)
-    async def unauthorized(_: Request, error: Unauthorized) -> JSONResponse:
-        return _error(401, str(error), headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(IssueNotFoundError)
     async def not_found(_: Request, error: IssueNotFoundError) -> JSONResponse:
@@ -97,11 +107,58 @@ def install_error_handlers(app: FastAPI) -> None:
     async def scan_failed(_: Request, error: ScanFailed) -> JSONResponse:
         return _error(500, str(error), scan_id=error.scan_id)
 
+    @app.exception_handler(DatabaseDown)
+    async def database_down(_: Request, error: DatabaseDown) -> JSONResponse:
+        return _error(503, str(error), headers={"Retry-After": str(error.retry_after)})
+
+    @app.exception_handler(DatabaseUnavailable)
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(request: Request, error: Exception) -> JSONResponse:
+        health: DatabaseHealth = request.app.state.database_health
+        if is_missing_schema(error):
+            return await _repair_schema(request, error)
+        reason = outage_reason(error)
+        if reason is None:
+            raise error  # a bug of ours: InternalErrors logs it and answers 500
+        if is_connection_failure(error):
+            health.mark_down(reason)  # the next requests are answered at once
+        else:  # one slow statement, a lock, a full pool: ask whether the database answers at all
+            request.app.state.database_probe.check_soon()
+        return _error(
+            503, f"database unavailable: {reason}", headers={"Retry-After": str(health.retry_after)}
+        )
+
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
         return _error(error.status_code, str(error.detail), headers=error.headers)
 
     app.add_middleware(InternalErrors)
+
+
+async def _repair_schema(request: Request, error: Exception) -> JSONResponse:
+    """Our tables are gone (the database or schema was recreated): migrate again, once at a
+    time, and ask the client to retry; if that fails, say why, naming the database's reason."""
+    missing = driver_reason(error)
+    repair = request.app.state.repair_schema()
+    if repair is None:
+        return _error(503, f"database schema missing ({missing})", headers={"Retry-After": "5"})
+    async with request.app.state.repair_lock:
+        try:
+            await run_in_threadpool(repair)
+        except SQLAlchemyError as failure:
+            log.error("the database schema is missing and could not be recreated", exc_info=failure)
+            return _error(
+                503,
+                f"database schema missing ({missing}) and could not be recreated: "
+                f"{driver_reason(failure)}",
+                headers={"Retry-After": "5"},
+            )
+    log.warning("the database schema was missing (%s); migrated again", missing)
+    return _error(
+        503,
+        f"database schema was missing ({missing}); it has been recreated: retry",
+        headers={"Retry-After": "1"},
+    )
 
 
 class InternalErrors:
@@ -143,6 +200,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "A scan is already running",
         413: "Request body too large",
         500: "The service failed",
+        503: "The database is unavailable; retry after `Retry-After` seconds",
     }
     return {
         status: {

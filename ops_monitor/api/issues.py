@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ops_monitor.api.deps import MonitorService, get_service
 from ops_monitor.api.errors import error_responses
+from ops_monitor.api.validation import StorableText
 from ops_monitor.models import Issue, IssueCategory, IssueSeverity, IssueStatus
 
 router = APIRouter(tags=["issues"])
@@ -20,7 +21,7 @@ MAX_ID = 2**63 - 1  # the databases' BIGINT; larger ids cannot exist
 class ResolveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    resolution: str = Field(min_length=1, max_length=2000)
+    resolution: StorableText = Field(min_length=1, max_length=2000)
 
 
 @router.get("/api/ops/issues", response_model=list[Issue], responses=error_responses(400, 401))
@@ -31,7 +32,7 @@ async def open_issues(
     status: IssueStatus | None = None,
     severity: IssueSeverity | None = None,
     category: IssueCategory | None = None,
-    source: Annotated[str | None, Query(max_length=200)] = None,
+    source: Annotated[StorableText | None, Query(max_length=200)] = None,
 ) -> list[Issue]:
     """Issues, most recently seen first; without `status`, the open ones.
 

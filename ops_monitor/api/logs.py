@@ -19,6 +19,7 @@ from ops_monitor.api.log_batch import NotAnArray, parse_body
 router = APIRouter(tags=["logs"])
 
 PUSH_ORIGIN = "push"
+PUSH_PATH = "/api/ops/logs"
 
 
 class PushResult(BaseModel):
@@ -69,7 +70,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 @router.post(
-    "/api/ops/logs",
+    PUSH_PATH,
     response_model=PushResult,
     openapi_extra=_OPENAPI_BODY,
     responses=error_responses(400, 401, 413),

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from ops_monitor.api.deps import MonitorService, get_service
 from ops_monitor.api.errors import ScanFailed, error_responses
+from ops_monitor.api.validation import MAX_FILTER_VALUES, StorableText
 from ops_monitor.models import ScanFilters, ScanRequest, ScanResult
 
 router = APIRouter(tags=["scans"])
 
 API_TRIGGER = "api"
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _storable(value: str) -> str:
-    """Filters are stored with the scan and sent to the database as parameters: a NUL or a lone
-    surrogate (`"\\ud800"` in JSON) would fail there, after the scan started, as a 500."""
-    if _UNSTORABLE.search(value):
-        raise ValueError("must not contain NUL or unpaired surrogate characters")
-    return value
-
-
-StorableText = Annotated[str, AfterValidator(_storable)]
+# Filters are stored with the scan and sent to the database as parameters: checked here, not
+# after the scan started. One list of at most MAX_FILTER_VALUES values.
+FilterValues = Annotated[list[StorableText], Field(max_length=MAX_FILTER_VALUES)]
 
 
 class ScanFiltersBody(ScanFilters):
@@ -41,8 +32,8 @@ class ScanFiltersBody(ScanFilters):
             raise ValueError("expected an ISO 8601 date-time string")
         return value
 
-    sources: list[StorableText] | None = None
-    levels: list[StorableText] | None = None
+    sources: FilterValues | None = None
+    levels: FilterValues | None = None
 
 
 class ScanRequestBody(ScanRequest):

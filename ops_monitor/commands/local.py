@@ -93,7 +93,12 @@ def open_store(settings: Settings, *, allow_memory: bool = False) -> Store:
     if not allow_memory:
         refuse_memory(settings)
     try:
-        return Store.open(settings.db_url)
+        return Store.open(
+            settings.db_url,
+            connect_timeout=settings.db_connect_timeout_seconds,
+            statement_timeout=settings.db_statement_timeout_seconds,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
     except (DatabaseURLError, DatabaseUnavailable) as error:
         raise DatabaseProblem(str(error)) from error
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 EXAMPLES = """\b
 Examples:
   ops-monitor serve --db sqlite:///ops.db --port 8787
-  OPS_MONITOR_TOKEN=s3cret ops-monitor serve --host 0.0.0.0 --db postgresql+psycopg://ops@db/ops
+  OPS_MONITOR_TOKEN=$(openssl rand -hex 24) ops-monitor serve --host 0.0.0.0 --db postgresql+psycopg://ops@db/ops
   ops-monitor serve --token-env MONITOR_TOKEN --host ::
 """
 
@@ -48,11 +48,28 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+MIN_TOKEN_LENGTH = 16
+
+
 def check_exposure(host: str, token: str | None, token_env: str) -> None:
-    if not token and not is_loopback(host):
+    """Beyond loopback the token is the only lock: it must be set and long enough to resist
+    guessing. A token of blanks is a mistake anywhere (no client could ever present it)."""
+    if token is not None and token and not token.strip():
+        raise click.UsageError(
+            f"{token_env} is blank (only whitespace): set a real token or unset it"
+        )
+    if is_loopback(host):
+        return
+    if not token:
         raise click.UsageError(
             f"refusing to listen on {host} without a token: set {token_env} "
             f"(or use --host {DEFAULT_HOST})"
+        )
+    if len(token.strip()) < MIN_TOKEN_LENGTH:
+        raise click.UsageError(
+            f"refusing to listen on {host} with a {len(token.strip())}-character token: "
+            f"{token_env} must be at least {MIN_TOKEN_LENGTH} characters "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
 
 
@@ -120,6 +137,8 @@ def serve(db_url: str | None, host: str | None, port: int | None, token_env: str
     import uvicorn
 
     from ops_monitor.api.broadcast_hub import Broadcaster
+    from ops_monitor.api.connections import server_limits
+    from ops_monitor.api.log_redaction import with_redaction
     from ops_monitor.commands.local import open_store
     from ops_monitor.scheduling.runtime import configure_logging, uvicorn_log_config
     from ops_monitor.service import OpsMonitorService
@@ -136,8 +155,9 @@ def serve(db_url: str | None, host: str | None, port: int | None, token_env: str
             host=settings.host,
             port=settings.port,
             log_level="info",
-            log_config=uvicorn_log_config(),
+            log_config=with_redaction(uvicorn_log_config()),
             ws_ping_interval=20,
+            **server_limits(settings.keep_alive_timeout_seconds, settings.max_connections),
         )
     finally:
         store.close()

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ops_monitor.analysis.headers import starts_dated
 from ops_monitor.ingest.lines import logical_lines
 from ops_monitor.ingest.malformed import MalformedLines
 from ops_monitor.ingest.normalise import BadRecord, level_of, timestamp_of, trusted_record
@@ -35,12 +36,6 @@ _EXTRA_DATE_FORMATS = (
 
 MAX_MESSAGE_CHARS = 65_536  # a record with its continuation lines; bounds memory per record
 _SYSLOG_SKEW = timedelta(days=1)
-# How a dated record starts: a digit (ISO, epoch, "01/Jun/2024"), a bracket before one, or a
-# month name (syslog). A line that starts like this and does not read is malformed, not a
-# continuation.
-_DATED_START = re.compile(
-    r"\[?\d|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d", re.IGNORECASE
-)
 
 
 class PatternError(ValueError):
@@ -109,8 +104,9 @@ class _Pending:
 
 def _continues(line: str) -> bool:
     """Whether a line that is not a record continues the one before it: an indented line (a
-    stack frame), or one that does not start like a dated record."""
-    return line[:1].isspace() or _DATED_START.match(line) is None
+    stack frame), or one that does not start like a dated record. A line that starts like one
+    (the same test raw mode's header detection uses) and does not read is malformed."""
+    return line[:1].isspace() or not starts_dated(line)
 
 
 def read_text(

@@ -8,6 +8,7 @@ connection a caller closes is really closed: tests count them (`open_connections
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,17 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from ops_monitor.store import migrations, schema
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL: a database that is down or stalled must cost a caller seconds, not minutes.
+CONNECT_TIMEOUT_SECONDS = 5.0
+STATEMENT_TIMEOUT_SECONDS = 60.0
+POOL_TIMEOUT_SECONDS = 3.0
+# TCP keepalives notice a peer that vanished (host down, network cut) on an idle connection.
+_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
 
 
 class ScanLockHeld(Exception):
@@ -85,7 +97,18 @@ def _sqlite_file(database: str, url: str) -> Path:
 class Store:
     """The monitor's database. `migrate()` before first use; `close()` when done."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        statement_timeout: float = STATEMENT_TIMEOUT_SECONDS,
+        pool_timeout: float = POOL_TIMEOUT_SECONDS,
+    ) -> None:
+        """On PostgreSQL, connecting gives up after `connect_timeout` seconds, any statement
+        (a lock wait included) after `statement_timeout`, and waiting for a pooled connection
+        after `pool_timeout`; each then raises, and callers answer "unavailable"."""
         self.url = url
         try:
             parsed = make_url(url)
@@ -108,6 +131,8 @@ class Store:
                 kwargs["poolclass"] = pool.NullPool
         else:
             kwargs["pool_pre_ping"] = True
+            kwargs["pool_timeout"] = pool_timeout
+            kwargs["connect_args"] = _postgres_timeouts(parsed, connect_timeout, statement_timeout)
         try:
             self.engine: Engine = create_engine(url, **kwargs)
         except NoSuchModuleError as error:
@@ -126,10 +151,22 @@ class Store:
             event.listen(self.engine, "begin", _sqlite_begin)
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(
+        cls,
+        url: str,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        statement_timeout: float = STATEMENT_TIMEOUT_SECONDS,
+        pool_timeout: float = POOL_TIMEOUT_SECONDS,
+    ) -> Store:
         """A store that is reachable and migrated, or `DatabaseURLError` / `DatabaseUnavailable`
         with a one-line reason: the check every command makes before it does anything."""
-        store = cls(url)
+        store = cls(
+            url,
+            connect_timeout=connect_timeout,
+            statement_timeout=statement_timeout,
+            pool_timeout=pool_timeout,
+        )
         try:
             store.migrate()
         except DBAPIError as error:
@@ -272,6 +309,22 @@ class Store:
             finally:
                 connection.execute(text(f"SELECT pg_advisory_unlock({key})"), params)
                 connection.commit()
+
+
+def _postgres_timeouts(
+    url: URL, connect_timeout: float, statement_timeout: float
+) -> dict[str, Any]:
+    """libpq parameters: the connect timeout (whole seconds, at least 1), keepalives, and the
+    statement timeout as a startup option, ahead of the URL's own `options` so those win."""
+    options = f"-c statement_timeout={max(1, round(statement_timeout * 1000))}"
+    extra = url.query.get("options")
+    if isinstance(extra, str) and extra:
+        options = f"{options} {extra}"
+    return {
+        "connect_timeout": max(1, math.ceil(connect_timeout)),
+        "options": options,
+        **_KEEPALIVES,
+    }
 
 
 def _sqlite_begin(connection: Connection) -> None:

@@ -62,9 +62,15 @@ class RunningMonitor:
 
 @contextmanager
 def running_monitor(
-    db_url: str, *, token: str | None = None, max_push_bytes: int = 8 * 1024 * 1024
+    db_url: str,
+    *,
+    token: str | None = None,
+    max_push_bytes: int = 8 * 1024 * 1024,
+    **settings_fields: Any,
 ) -> Iterator[RunningMonitor]:
-    settings = Settings(db_url=db_url, token=token, max_push_bytes=max_push_bytes)
+    settings = Settings(
+        db_url=db_url, token=token, max_push_bytes=max_push_bytes, **settings_fields
+    )
     app = create_app(settings)
     with live_server(app) as server, OpsMonitorClient(server.url, token=token) as client:
         yield RunningMonitor(server, client, db_url, token)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -21,12 +22,17 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(app: FastAPI, *, startup_timeout: float = 10.0) -> Iterator[LiveServer]:
+def live_server(
+    app: FastAPI, *, startup_timeout: float = 10.0, **options: Any
+) -> Iterator[LiveServer]:
+    """`options` go to `uvicorn.Config` as they are (limits, protocols)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws_ping_interval=None)
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", ws_ping_interval=None, **options
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()

@@ -30,7 +30,7 @@ def test_records_group_by_rule_source_and_template_with_the_worst_severity() -> 
 
     found = {c.template: c for c in collector.candidates()}
 
-    timeout = found["db timeout after <*>"]
+    timeout = found["db timeout after <*> ms"]
     assert (timeout.occurrences, timeout.first_seen_us, timeout.last_seen_us) == (2, 1, 5)
     assert timeout.severity is IssueSeverity.CRITICAL
     assert timeout.evidence == {"levels": {"error": 1, "critical": 1}}

@@ -13,6 +13,7 @@ from ops_monitor.analysis.headers import (
     fields,
     kind_of,
     learn_header_fields,
+    starts_dated,
     strip_header,
 )
 
@@ -167,3 +168,101 @@ def test_varied_hosts_and_process_names_still_fit_one_layout() -> None:
 
     assert stripped[:-1] == [message for _, message in pairs]
     assert stripped[-1].startswith("w0 w1")
+
+
+def _piped(rng: random.Random) -> str:
+    stamp = f"2024{rng.randint(1, 12):02}{rng.randint(1, 28):02}-{rng.randint(10, 23)}:01:02:345"
+    return f"{stamp}|{rng.choice(['Sync_Engine', 'StepCounter', 'Auth'])}|{rng.randint(100, 9999)}|"
+
+
+def _epoch_host_letter(rng: random.Random) -> str:
+    node, level = rng.choice(["node-3", "node-17", "edge"]), rng.choice(["I", "W", "E"])
+    return f"{rng.randint(1_700_000_000, 1_800_000_000)} {node} {level}"
+
+
+def _localised_date_host(rng: random.Random) -> str:
+    month = rng.choice(["janv.", "févr.", "mars", "avr.", "mai", "juin"])
+    return f"{rng.randint(1, 28)} {month} 2024 1{rng.randint(0, 9)}:00:00 {rng.choice(['a', 'b'])}"
+
+
+@pytest.mark.parametrize(
+    "header", [_piped, _epoch_host_letter, _localised_date_host], ids=lambda f: f.__name__
+)
+def test_headers_of_unknown_layouts_are_learned_from_the_stream(
+    header: Callable[[random.Random], str],
+) -> None:
+    rng = random.Random(header.__name__)
+    pairs = [(header(rng), _message(rng)) for _ in range(300)]
+    joiner = "" if pairs[0][0].endswith("|") else " "
+    lines = [f"{h}{joiner}{m}" for h, m in pairs]
+
+    stripped = list(HeaderStripper().messages(lines))
+
+    assert stripped == [message for _, message in pairs]
+
+
+def test_a_message_word_that_decides_what_follows_stays_in_the_message() -> None:
+    rng = random.Random(4)
+    messages = [_message(rng) for _ in range(300)]
+    lines = [f"2024-03-01 12:00:{rng.randint(10, 59)} {m}" for m in messages]
+
+    assert list(HeaderStripper().messages(lines)) == messages
+
+
+def test_a_field_that_travels_with_its_message_is_not_header() -> None:
+    rng = random.Random(6)
+    components = {"charge": "billing", "cache": "store", "upstream": "proxy", "job": "queue"}
+    messages = [m for m in (_message(rng) for _ in range(400)) if m.split()[0] in components]
+    lines = [f"10:00:{rng.randint(10, 59)} {components[m.split()[0]]} {m}" for m in messages]
+
+    stripped = list(HeaderStripper().messages(lines))
+
+    assert stripped == [f"{components[m.split()[0]]} {m}" for m in messages]
+
+
+def test_fields_ended_by_a_bar_are_fields() -> None:
+    assert [text for text, _ in fields("20240101-10:00:00|App_1|42|started now")] == [
+        "20240101-10:00:00|",
+        "App_1|",
+        "42|",
+        "started",
+        "now",
+    ]
+    assert kind_of("App_1|") is Kind.SEPARATOR
+    assert kind_of("03-17") is Kind.NUMBER
+
+
+@pytest.mark.parametrize(
+    ("line", "dated"),
+    [
+        ("2024-01-01 10:00:00 INFO x", True),
+        ("1117838570 node x", True),
+        ("[Sun Dec 04 04:47:44 2005] [notice] x", True),
+        ("[10.30 16:49:06] chrome.exe - x", True),
+        ("Jun 14 15:16:01 combo sshd[1]: x", True),
+        ("20171223-22:15:29:606|Step|30002312|x", True),
+        ("Decoding failed for 3 frames", False),
+        ("May I have the config", False),
+        ("[main] worker started", False),
+        ("Caused by: java.io.IOException", False),
+        ("", False),
+    ],
+)
+def test_a_dated_start_is_told_by_the_header_fields(line: str, dated: bool) -> None:
+    assert starts_dated(line) is dated
+
+
+def test_continuation_lines_do_not_outvote_the_records() -> None:
+    rng = random.Random(10)
+    lines: list[str] = []
+    expected: list[str] = []
+    for _ in range(200):
+        header, message = _iso(rng), _message(rng)
+        lines.append(f"{header} {message}")
+        expected.append(message)
+        if rng.random() < 0.4:  # a stack trace after many records
+            trace = ["\tat app.Worker.run(Worker.java:42)", "Caused by: java.io.IOException: x"]
+            lines += trace
+            expected += [line.strip() for line in trace]
+
+    assert list(HeaderStripper().messages(lines)) == expected

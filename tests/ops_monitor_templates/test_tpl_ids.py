@@ -126,3 +126,12 @@ def test_restored_state_resolves_merged_ids() -> None:
 def test_a_bad_state_is_refused_with_a_reason(text: str) -> None:
     with pytest.raises(ValueError, match=r"state|order"):
         TemplateMiner.from_json(text)
+
+
+def test_a_state_saved_before_the_crowd_setting_existed_restores_with_the_default() -> None:
+    saved = json.loads(TemplateMiner().to_json())
+    del saved["settings"]["crowd"]
+
+    restored = TemplateMiner.from_json(json.dumps(saved))
+
+    assert restored.settings.crowd == TemplateMiner().settings.crowd
