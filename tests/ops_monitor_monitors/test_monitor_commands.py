@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from ops_monitor_api.live_server import live_server
 from prometheus_client import CollectorRegistry
 
 from ops_monitor.cli import main
@@ -21,7 +22,6 @@ from ops_monitor.scheduling.runtime import build_scheduler
 from ops_monitor.scheduling.schedules import parse_schedules
 from ops_monitor.service import OpsMonitorService
 from ops_monitor.store import Store
-from tests.ops_monitor_api.live_server import live_server
 
 
 @pytest.fixture(autouse=True)

@@ -12,13 +12,13 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ops_monitor_api.live_server import live_server
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
 from ops_monitor.client import OpsMonitorClient
 from ops_monitor.commands.serve import build_app
 from ops_monitor.config import Settings
-from tests.ops_monitor_api.live_server import live_server
 
 EXAMPLES = 40
 

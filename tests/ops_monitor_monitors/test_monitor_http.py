@@ -12,13 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from ops_monitor_api.live_monitor import postgres_schema
+from ops_monitor_api.live_server import LiveServer, live_server
 from websockets.sync.client import connect
 
 from ops_monitor.client import MonitorError, OpsMonitorClient
 from ops_monitor.commands.serve import build_app
 from ops_monitor.config import Settings
-from tests.ops_monitor_api.live_monitor import postgres_schema
-from tests.ops_monitor_api.live_server import LiveServer, live_server
 
 TOKEN = "s3cret"
 HOURLY = {"schedule": "0 * * * *", "checkin_margin": 5, "max_runtime": 30}

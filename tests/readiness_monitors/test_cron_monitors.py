@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from ops_monitor_api.live_server import live_server
 
 from checks.api import CronTrigger, repository_cron_triggers
 from ops_monitor.client import CronMonitor, OpsMonitorClient
@@ -15,7 +16,6 @@ from ops_monitor.config import Settings
 from ops_monitor.monitors.config import SLUG
 from readiness import cron_monitors
 from readiness.cron_monitors import History, HistoryError, judge, slug_for
-from tests.ops_monitor_api.live_server import live_server
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "workers-monorepo"
 NOW = datetime(2026, 12, 4, 21, 7, 30, tzinfo=UTC)  # a Friday

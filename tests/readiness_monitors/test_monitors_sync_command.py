@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from ops_monitor_api.live_server import LiveServer, live_server
 
 from ops_monitor.client import OpsMonitorClient
 from ops_monitor.commands.serve import build_app
@@ -15,7 +16,6 @@ from readiness.cli import main
 from readiness.gates.monitor import evaluate
 from readiness.gates.result import GateContext, Status
 from readiness.plan import CronMonitorsRequirement, MonitorGate
-from tests.ops_monitor_api.live_server import LiveServer, live_server
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "workers-monorepo"
 
