@@ -127,7 +127,8 @@ def load_settings(
     help="Environment variable holding the bearer token the routes require.",
 )
 def serve(db_url: str | None, host: str | None, port: int | None, token_env: str) -> None:
-    """Serve the ops routes (scan, issues, logs, broadcast, metrics, cron) and run the schedules.
+    """Serve the ops routes (scan, issues, logs, broadcast, metrics, cron, cron monitors and
+    their pings), run the schedules and evaluate the cron monitors.
 
     Configuration comes from $OPS_MONITOR_CONFIG and OPS_MONITOR_* variables; options win.
     """
