@@ -196,6 +196,7 @@ class CronMonitors:
             )
             filed = self._store_step(connection, monitor_id, step)
         self._announce(step, filed)
+        self._show(step.monitor, signal.at)
         if self.metrics is not None:
             self.metrics.checkins.labels(monitor.slug, signal.status).inc()
             self.metrics.last_checkin.labels(monitor.slug).set(signal.at.timestamp())

@@ -358,6 +358,8 @@ def test_metrics_count_check_ins_and_durations(harness: Harness) -> None:
     harness.check_in("ok", checkin_id="m")
 
     assert harness.metric("ops_monitor_cron_monitor_checkins_total", monitor="job", status="ok")
+    assert harness.metric("ops_monitor_cron_monitor_state", monitor="job", state="ok") == 1
+    assert harness.metric("ops_monitor_cron_monitor_state", monitor="job", state="new") == 0
     assert harness.metric("ops_monitor_cron_monitor_run_duration_seconds_sum", monitor="job") == 90
     assert (
         harness.metric("ops_monitor_cron_monitor_last_checkin_timestamp_seconds", monitor="job")
