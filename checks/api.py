@@ -23,9 +23,11 @@ from checks.model import Finding, Severity
 from checks.registry import Rule, get_rule, rule_ids, rules
 from checks.snapshot import Snapshot
 from checks.suppression import apply as apply_suppressions
+from checks.triggers import CronTrigger, repository_cron_triggers
 
 JSON_VERSION = 1
 BINARY = "binary"  # the engine's reason for a file with a NUL byte in its first 8 KiB
+__all__ = ["AuditResult", "CronTrigger", "audit", "raw_findings", "repository_cron_triggers"]
 
 
 @dataclass

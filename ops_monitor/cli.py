@@ -19,6 +19,7 @@ COMMANDS = {
     "ingest": "ops_monitor.commands.ingest:ingest_command",
     "issues": "ops_monitor.commands.issue_show:issues_group",
     "logs": "ops_monitor.commands.logs:logs_command",
+    "monitors": "ops_monitor.commands.monitors:monitors",
     "resolve": "ops_monitor.commands.issues:resolve_command",
     "scan": "ops_monitor.commands.scan:scan_command",
     "scheduler": "ops_monitor.commands.scheduler:scheduler",

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, ParamSpec, Self, TypeVar, overload
+from urllib.parse import quote
 
 import httpx
 
@@ -193,6 +194,109 @@ class Health:
         return cls(
             status=str(data["status"]), running_scan_id=None if running is None else int(running)
         )
+
+
+@dataclass(frozen=True)
+class CronCheckin:
+    """One run of a monitored job (or an expected run that did not come)."""
+
+    checkin_id: str
+    status: str
+    at: datetime
+    slot: datetime | None = None
+    duration: float | None = None
+    slots: int = 1
+    origin: str = ""
+    exit_status: int | None = None
+    excerpt: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            checkin_id=str(data["checkin_id"]),
+            status=str(data["status"]),
+            at=_required_time(data["at"]),
+            slot=_time(data.get("slot")),
+            duration=None if data.get("duration") is None else float(data["duration"]),
+            slots=int(data.get("slots", 1)),
+            origin=str(data.get("origin", "")),
+            exit_status=None if data.get("exit_status") is None else int(data["exit_status"]),
+            excerpt=data.get("excerpt"),
+        )
+
+
+@dataclass(frozen=True)
+class CronMonitor:
+    """A cron monitor as `GET /api/ops/monitors[/{slug}]` reports it. `ping_key` is set when the
+    answer carries it (a declaration, one monitor's detail); `counts` are runs by status within
+    `window_hours`; unknown fields stay in `raw`."""
+
+    slug: str
+    state: str
+    paused: bool
+    config: Mapping[str, Any]
+    next_expected: datetime | None
+    last_checkin_at: datetime | None
+    last_outcome: str | None
+    counts: Mapping[str, int]
+    window_hours: float
+    seconds_late: float = 0.0
+    ping_key: str | None = None
+    created: bool | None = None
+    checkins: tuple[CronCheckin, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            slug=str(data["slug"]),
+            state=str(data["state"]),
+            paused=bool(data.get("paused", False)),
+            config=dict(data.get("config", {})),
+            next_expected=_time(data.get("next_expected")),
+            last_checkin_at=_time(data.get("last_checkin_at")),
+            last_outcome=data.get("last_outcome"),
+            counts={str(k): int(v) for k, v in dict(data.get("counts", {})).items()},
+            window_hours=float(data.get("window_hours", 24)),
+            seconds_late=float(data.get("seconds_late", 0)),
+            ping_key=data.get("ping_key"),
+            created=data.get("created"),
+            checkins=tuple(CronCheckin.from_json(c) for c in data.get("checkins", ())),
+            raw=dict(data),
+        )
+
+
+def _cron_monitors(data: Any) -> list[CronMonitor]:
+    return [CronMonitor.from_json(item) for item in data]
+
+
+def _checkin_id(data: Any) -> str:
+    return str(data["checkin_id"])
+
+
+def _state_changes(data: Any) -> list[Mapping[str, Any]]:
+    return [dict(item) for item in data]
+
+
+def _checkin_body(
+    status: str,
+    checkin_id: str | None,
+    duration: float | None,
+    monitor_config: Mapping[str, Any] | None,
+    timestamp: datetime | None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": status}
+    optional = {
+        "checkin_id": checkin_id,
+        "duration": duration,
+        "monitor_config": None if monitor_config is None else dict(monitor_config),
+        "timestamp": None if timestamp is None else timestamp.isoformat(),
+    }
+    return body | {name: value for name, value in optional.items() if value is not None}
+
+
+def _monitor_path(slug: str, *rest: str) -> str:
+    return "/".join(["/api/ops/monitors", quote(slug, safe=""), *rest])
 
 
 def _cron_schedules(data: Any) -> list[CronSchedule]:
@@ -402,6 +506,60 @@ class Routes:
     def health() -> Call[Health]:
         return Call("GET", "/healthz", Health.from_json, retryable=True)
 
+    @staticmethod
+    def declare_monitor(
+        slug: str, monitor_config: Mapping[str, Any], *, since: datetime | None = None
+    ) -> Call[CronMonitor]:
+        """Create or update a cron monitor (Sentry's `monitor_config`); the answer carries its
+        ping key. Idempotent (a PUT), so retried like a read. `since` (past) declares that the
+        check-ins recorded from then on are the job's whole history."""
+        body: dict[str, Any] = {"monitor_config": dict(monitor_config)}
+        if since is not None:
+            body["since"] = since.isoformat()
+        path = _monitor_path(slug)
+        return Call("PUT", path, CronMonitor.from_json, retryable=True, json=body)
+
+    @staticmethod
+    def check_in(
+        slug: str,
+        status: str,
+        *,
+        checkin_id: str | None = None,
+        duration: float | None = None,
+        monitor_config: Mapping[str, Any] | None = None,
+        timestamp: datetime | None = None,
+    ) -> Call[str]:
+        """Record a check-in (`in_progress`, `ok`, `error`); returns the check-in id, which a
+        later `ok` or `error` passes to close that run."""
+        body = _checkin_body(status, checkin_id, duration, monitor_config, timestamp)
+        return Call("POST", _monitor_path(slug, "checkins"), _checkin_id, json=body)
+
+    @staticmethod
+    def monitors(window_hours: float = 24) -> Call[list[CronMonitor]]:
+        """Every cron monitor, with its runs by status within the window."""
+        params = {"window_hours": str(window_hours)}
+        return Call("GET", "/api/ops/monitors", _cron_monitors, retryable=True, params=params)
+
+    @staticmethod
+    def monitor(slug: str, *, limit: int = 20, window_hours: float = 24) -> Call[CronMonitor]:
+        """One cron monitor with its ping key and latest check-ins."""
+        params: dict[str, str | int] = {"limit": limit, "window_hours": str(window_hours)}
+        path = _monitor_path(slug)
+        return Call("GET", path, CronMonitor.from_json, retryable=True, params=params)
+
+    @staticmethod
+    def pause_monitor(slug: str) -> Call[CronMonitor]:
+        return Call("POST", _monitor_path(slug, "pause"), CronMonitor.from_json)
+
+    @staticmethod
+    def resume_monitor(slug: str) -> Call[CronMonitor]:
+        return Call("POST", _monitor_path(slug, "resume"), CronMonitor.from_json)
+
+    @staticmethod
+    def evaluate_monitors() -> Call[list[Mapping[str, Any]]]:
+        """Evaluate every cron monitor now; the state changes that made."""
+        return Call("POST", "/api/ops/monitors/evaluate", _state_changes)
+
 
 class _Route(Generic[_P, _T]):
     """A client method that sends the call `describe` builds from its arguments: the same
@@ -471,6 +629,13 @@ class _Client(Generic[_TransportT, _HttpT]):
     issue_detail = _Route(Routes.issue_detail)
     cron_status = _Route(Routes.cron_status)
     health = _Route(Routes.health)
+    declare_monitor = _Route(Routes.declare_monitor)
+    check_in = _Route(Routes.check_in)
+    monitors = _Route(Routes.monitors)
+    monitor = _Route(Routes.monitor)
+    pause_monitor = _Route(Routes.pause_monitor)
+    resume_monitor = _Route(Routes.resume_monitor)
+    evaluate_monitors = _Route(Routes.evaluate_monitors)
 
 
 class OpsMonitorClient(_Client[httpx.BaseTransport, httpx.Client]):

@@ -113,6 +113,8 @@ class Settings:
     ingest_batch_size: int = 5000
     malformed_samples: int = 10
     alerts: tuple[AlertRule, ...] = ()  # webhooks: see ops_monitor/alerts/rules.py
+    # cron monitors of the monitored system's jobs: [{slug, schedule, timezone, ...}, ...]
+    monitors: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def load(
@@ -214,6 +216,8 @@ def _coerce(key: str, raw: Any, current: Settings, where: str) -> Any:
     expected = type(getattr(current, key))
     if key == "schedules":
         return _schedules(raw, where)
+    if key == "monitors":
+        return _monitors(raw, where)
     if key in {"token", "url"}:
         return None if raw in (None, "") else str(raw)
     if expected is bool:
@@ -322,3 +326,39 @@ def _validate_cron(expression: str, where: str) -> None:
         CronSim(expression, datetime(2000, 1, 1, tzinfo=UTC))
     except CronSimError as error:
         raise ConfigError(f"{where}: invalid cron expression {expression!r}: {error}") from error
+
+
+def _monitors(raw: Any, where: str) -> tuple[dict[str, Any], ...]:
+    """`[{slug, schedule, ...}]` (a JSON array from the environment), each checked as a monitor
+    configuration so that a monitor the scheduler could not evaluate stops the load."""
+    from ops_monitor.monitors.config import MonitorConfigError, check_slug, parse_monitor_config
+
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"{where}: expected a JSON array of monitors") from error
+    if not isinstance(raw, list | tuple):
+        raise ConfigError(f"{where}: expected a list of monitors ({{slug, schedule, ...}})")
+    monitors: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{where}[{index}]: expected a mapping with slug and schedule")
+        settings = {key: value for key, value in entry.items() if key != "slug"}
+        try:
+            slug = check_slug(entry.get("slug"))
+            parse_monitor_config(settings, "monitor")
+        except MonitorConfigError as error:
+            detail = str(error)
+            if detail.startswith("monitor"):  # "monitor.schedule: ..." or "monitor: ..."
+                detail = detail.removeprefix("monitor").removeprefix(".")
+                detail = detail if detail.startswith(":") else f".{detail}"
+            else:
+                detail = f".{detail}"
+            raise ConfigError(f"{where}[{index}]{detail}") from None
+        if slug in seen:
+            raise ConfigError(f"{where}[{index}].slug: {slug!r} is declared twice")
+        seen.add(slug)
+        monitors.append({"slug": slug, **settings})
+    return tuple(monitors)

@@ -17,6 +17,7 @@ from readiness.commands.lazy_group import LazyGroup
 COMMANDS = {
     "check": "readiness.commands.check:check",
     "gate": "readiness.commands.gate:gate",
+    "monitors": "readiness.commands.monitors:monitors",
     "plan": "readiness.commands.plan:plan",
     "report": "readiness.commands.report:report",
     "runbooks": "readiness.commands.runbooks:runbooks",
@@ -29,6 +30,7 @@ Examples:
   readiness report examples/workers-monorepo        evaluate a plan's gates, write reports
   readiness plan import PLAN.md > readiness.yaml    turn a Markdown plan into gates
   readiness runbooks --check                        fail when a committed runbook is stale
+  readiness monitors sync --url URL                 one cron monitor per Wrangler cron trigger
 """
 
 

@@ -223,11 +223,25 @@ class LaunchMonitor(_Strict):
     """Start a throwaway monitor on a temporary SQLite file, feed it logs and run a full scan."""
 
     logs: list[LogFile] = Field(default_factory=list)
+    checkin_history: str | None = Field(
+        default=None,
+        description="A cron check-in history (YAML, times relative to now) to declare the "
+        "repository's cron monitors with and replay into the throwaway monitor.",
+    )
     startup_timeout: float = Field(default=30, gt=0)
     settings: dict[str, str | int | float] = Field(
         default_factory=dict,
         description="Monitor settings (as OPS_MONITOR_<NAME>), e.g. retention_days for old logs.",
     )
+
+
+class CronMonitorsRequirement(_Strict):
+    """Every cron trigger of the repository's Wrangler configs must have a cron monitor (as
+    `readiness monitors sync` declares them) that is `ok`, with no missed, failed or timed-out
+    run within the window."""
+
+    window_hours: float = Field(default=24, gt=0, le=24 * 366)
+    path: str = Field(default=".", description="Where the Wrangler configs are, from the root.")
 
 
 class MonitorGate(_Strict):
@@ -239,6 +253,9 @@ class MonitorGate(_Strict):
     max_age_hours: float = Field(default=26, gt=0)
     allow_open_critical: bool = False
     check_crons: bool = True
+    cron_monitors: CronMonitorsRequirement | None = Field(
+        default=None, description="Also require the repository's cron jobs to be monitored."
+    )
     launch: LaunchMonitor | None = None
     missing_url: Literal["error", "not-applicable"] = Field(
         default="error",

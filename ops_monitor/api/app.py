@@ -127,9 +127,11 @@ def create_app(
     registry: CollectorRegistry | None = None,
     routers: Sequence[APIRouter] = (),
     lifespans: Sequence[LifespanHook] = (),
+    public_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """The ops monitor's HTTP API.
 
+    `public_routers` skip the bearer token: they authenticate their callers themselves.
     Without `service`, one is built at startup on `settings.db_url` with its completed scans
     wired to the broadcaster. A caller that brings its own service should build it with
     `on_scan_completed=broadcaster.publish` and pass that broadcaster too.
@@ -169,7 +171,10 @@ def create_app(
     )
 
     # Every HTTP route but /healthz needs the token (RequestGate), except the pages that check a
-    # console session themselves (`self_guarded`); the WebSockets check their own.
+    # console session themselves and the public routers (pings, keyed per monitor): both are
+    # `self_guarded`. The WebSockets check their own.
+    for router in public_routers:
+        app.state.self_guarded.add_routes(router.routes)
     for router in (health.router, broadcast.router, metrics.router):
         app.include_router(router)
     database = [Depends(needs_database)]  # 503 at once while the database is known to be down
@@ -181,6 +186,7 @@ def create_app(
         logs_search.router,
         alert_deliveries.router,
         *routers,
+        *public_routers,
     ):
         app.include_router(router, dependencies=database)
     app.openapi = _openapi_without_422(app)  # type: ignore[method-assign]

@@ -82,6 +82,14 @@ class Broadcaster:
             return
         loop.call_soon_threadsafe(self._fan_out, message)
 
+    def publish_event(self, message: str) -> None:
+        """Queue an encoded JSON event (a cron monitor's state change) like a completed scan."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            log.warning("an event came while no event loop is attached; not broadcast")
+            return
+        loop.call_soon_threadsafe(self._fan_out, message)
+
     def _fan_out(self, message: str) -> None:
         for subscriber in list(self._subscribers):
             try:

@@ -62,8 +62,10 @@ ErrorResponder = Callable[[int, str, Mapping[str, str]], ASGIApp]
 
 
 class RequestGate:
-    """ASGI middleware: 401 without a valid token (except on `OPEN_PATHS`), 413 for a body over
-    its path's limit; WebSocket handshakes pass through (the broadcast route checks its own)."""
+    """ASGI middleware: 401 without a valid token (except on `OPEN_PATHS` and the `self_guarded`
+    paths: console pages, the cron monitors' pings, whose key is their credential), 413 for a
+    body over its path's limit; WebSocket handshakes pass through (the broadcast route checks its
+    own)."""
 
     def __init__(
         self,

@@ -63,12 +63,15 @@ def _websocket_paths(routes: Any) -> list[str]:
 
 
 def metric_names() -> list[str]:
-    """Series names as exposed: the service's registry plus the scheduler's metrics."""
+    """Series names as exposed: the service's registry plus the scheduler's and the cron
+    monitors' metrics."""
     from ops_monitor.metrics import REGISTRY, STORE_METRIC_NAMES
+    from ops_monitor.monitors.metrics import MonitorMetrics
     from ops_monitor.scheduling.metrics import SchedulerMetrics
 
     scheduler = CollectorRegistry()
     SchedulerMetrics(scheduler)
+    MonitorMetrics(scheduler)
     names: set[str] = set(STORE_METRIC_NAMES)
     for registry in (REGISTRY, scheduler):
         for family in registry.collect():

@@ -51,7 +51,8 @@ Examples:
     help="Print the next N ticks (and which scan each runs) and exit.",
 )
 def scheduler(db_url: str | None, preview: int | None) -> None:
-    """Run the configured cron schedules (UTC) until stopped, one scan per tick.
+    """Run the configured cron schedules (UTC) until stopped, one scan per tick, and evaluate
+    the cron monitors every 30 seconds.
 
     Catches up with one full scan at start when the last successful one is older than the full
     schedule's period. Every run is logged to stderr as one JSON line.
@@ -67,26 +68,39 @@ def scheduler(db_url: str | None, preview: int | None) -> None:
     from ops_monitor.scheduling.runtime import build_scheduler, configure_logging
 
     configure_logging()
+    from ops_monitor.monitors.evaluator import EvaluatorThread
+    from ops_monitor.monitors.metrics import MonitorMetrics
+    from ops_monitor.monitors.service import CronMonitors
     from ops_monitor.scheduling.history import ScheduleHistory
+    from ops_monitor.scheduling.monitoring import CheckingInService, declarer, evaluator_for
 
     store = _open_or_wait(settings)
     try:
         service = DeferredService(store, settings)
+        monitors = CronMonitors(store, metrics=MonitorMetrics.on(REGISTRY))
         loop = build_scheduler(
-            service,
+            CheckingInService(service, monitors, schedules),
             store,
             schedules,
             registry=REGISTRY,
             settings=settings,
             history=ScheduleHistory(store, ready=service.ready),
         )
+        evaluator = EvaluatorThread(
+            evaluator_for(monitors, store, declarer(monitors, settings, schedules))
+        )
 
         def stop(signum: int, frame: FrameType | None) -> None:
             loop.stop()
+            evaluator.evaluator.stop()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        loop.run()
+        evaluator.start()
+        try:
+            loop.run()
+        finally:
+            evaluator.stop()
     finally:
         store.close()
 

@@ -80,17 +80,19 @@ def build_app(
 ) -> FastAPI:
     """The API with the scheduler's cron route and loop: everything `serve` runs. Without
     `service` the app opens the database itself when it starts."""
-    from ops_monitor.api import cron
+    from ops_monitor.api import cron, monitors, pings
     from ops_monitor.api.app import create_app
     from ops_monitor.console.routes import install as install_console
+    from ops_monitor.scheduling.monitoring import monitors_lifespan
     from ops_monitor.scheduling.runtime import scheduler_lifespan
 
     app = create_app(
         settings,
         service,
         broadcaster=broadcaster,
-        routers=[cron.router],
-        lifespans=[scheduler_lifespan(settings)],
+        routers=[cron.router, monitors.router],
+        public_routers=[pings.router],
+        lifespans=[monitors_lifespan(settings), scheduler_lifespan(settings)],
     )
     install_console(app)  # the web console at /
     return app
@@ -128,8 +130,8 @@ def load_settings(
     help="Environment variable holding the bearer token the routes require.",
 )
 def serve(db_url: str | None, host: str | None, port: int | None, token_env: str) -> None:
-    """Serve the ops routes (scan, issues, logs, broadcast, metrics, cron) and the web console at
-    /, and run the schedules.
+    """Serve the ops routes (scan, issues, logs, broadcast, metrics, cron, cron monitors and
+    their pings) and the web console at /, run the schedules and evaluate the cron monitors.
 
     Configuration comes from $OPS_MONITOR_CONFIG and OPS_MONITOR_* variables; options win.
     """

@@ -24,6 +24,7 @@ from ops_monitor.ports import ScanService
 from ops_monitor.scheduling.history import ScheduleHistory
 from ops_monitor.scheduling.locks import run_lock_for
 from ops_monitor.scheduling.metrics import SchedulerMetrics
+from ops_monitor.scheduling.monitoring import CheckingInService
 from ops_monitor.scheduling.scheduler import (
     DEFAULT_STARTING_DEADLINE,
     Clock,
@@ -209,6 +210,9 @@ def scheduler_lifespan(
             return
         configure_logging()
         service = state.service
+        monitors = getattr(state, "monitors", None)
+        if monitors is not None:  # the scheduled scans check in as ops-monitor-<schedule>
+            service = CheckingInService(service, monitors, schedules)
         runner = SchedulerThread(
             build_scheduler(
                 service,

@@ -98,12 +98,20 @@ def _commit_order(connection: Connection) -> None:
         )
 
 
+def _cron_monitors(connection: Connection) -> None:
+    """Self-contained: its own tables only, whatever number it ends up with."""
+    from ops_monitor.store import monitor_schema
+
+    monitor_schema.metadata.create_all(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "operation logs, ingest batches, scans, issues, cursors, state", _initial),
     Migration(2, "operation logs: covering index on level, ts, source", _error_counts_index),
     Migration(3, "operation logs: indexes for log search by source and level", _log_search_indexes),
     Migration(4, "issue history, issue ignore rules, alert deliveries", _console_tables),
     Migration(5, "idempotency keys, ingest checkpoints, commit-ordered cursor", _commit_order),
+    Migration(6, "cron monitors and their check-ins", _cron_monitors),
 )
 LATEST = MIGRATIONS[-1].version
 

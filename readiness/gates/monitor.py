@@ -1,8 +1,10 @@
 """The `monitor` gate: is operations monitoring alive? Asked of a running monitor, via its client.
 
 Three questions, each answered with evidence: did a full scan succeed recently (a dead scheduler
-shows up here first), are there open critical issues, and is any cron late. With `launch`, the
-gate first starts a throwaway monitor, feeds it the given logs and runs a full scan.
+shows up here first), are there open critical issues, and is any cron late. With `cron_monitors`,
+a fourth: is every cron trigger of the repository monitored, `ok`, with no missed, failed or
+timed-out run in the window. With `launch`, the gate first starts a throwaway monitor, feeds it
+the given logs (and a cron check-in history) and runs a full scan.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from ops_monitor.client import (
     OpsMonitorClient,
     Scan,
 )
+from readiness import cron_monitors
 from readiness.gates.monitor_launch import LaunchError, launched_monitor
 from readiness.gates.result import GateContext, GateResult, Status, truncate
-from readiness.plan import MonitorGate
+from readiness.plan import CronMonitorsRequirement, MonitorGate
 
 URL_ENV = "READINESS_MONITOR_URL"
 BUSY_RETRIES = 150  # 0.2 s apart: a catch-up scan of a fresh monitor takes seconds at most
@@ -118,11 +121,23 @@ def _judge(
     if late:
         problems.append(f"late cron(s): {', '.join(late)}")
 
-    details = {
+    details: dict[str, object] = {
         "last_full_scan": last.id if last else None,
         "open_critical": [i.id for i in critical],
         "late_crons": late,
     }
+    if spec.cron_monitors is not None:
+        verdicts = _cron_monitors(spec.cron_monitors, context, client)
+        lines.append(f"cron triggers in the Wrangler configs: {len(verdicts)}")
+        lines += [f"  {'ok  ' if v.ok else 'FAIL'} {v.summary}" for v in verdicts]
+        failing = [v for v in verdicts if not v.ok]
+        if failing:
+            named = ", ".join(f"{v.trigger.worker} '{v.trigger.cron}'" for v in failing)
+            problems.append(f"cron(s) not monitored healthy: {named}")
+        details["cron_monitors"] = [
+            {"worker": v.trigger.worker, "cron": v.trigger.cron, "monitor": v.slug, "ok": v.ok}
+            for v in verdicts
+        ]
     evidence = truncate("\n".join(lines))
     if problems:
         return GateResult("monitor", Status.FAIL, "; ".join(problems), evidence, details)
@@ -130,6 +145,15 @@ def _judge(
         f", {len(critical)} critical issue(s) allowed" if critical else ", no open critical issues"
     )
     return GateResult("monitor", Status.PASS, summary, evidence, details)
+
+
+def _cron_monitors(
+    requirement: CronMonitorsRequirement, context: GateContext, client: OpsMonitorClient
+) -> list[cron_monitors.CronVerdict]:
+    """Each cron trigger of the repository, judged by its monitor over the window."""
+    found = cron_monitors.triggers(context.root / requirement.path)
+    monitors = client.monitors(window_hours=requirement.window_hours)
+    return cron_monitors.judge(found, monitors, requirement.window_hours)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -17,10 +17,12 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ops_monitor.client import MonitorClientError, OpsMonitorClient
+from readiness import cron_monitors
 from readiness.plan import LaunchMonitor
 
 PUSH_BATCH = 500
@@ -78,6 +80,7 @@ def launched_monitor(
                 with OpsMonitorClient(launched.url, token=token, timeout=30) as client:
                     _wait_until_up(client, process, spec.startup_timeout, log_path)
                     _push_jsonl(spec, root, client, launched)
+                    _replay_checkins(spec, root, client, launched)
                 yield launched
             finally:
                 _stop(process)
@@ -173,6 +176,30 @@ def _push_jsonl(
             result = client.push_logs(batch)
             accepted, malformed = accepted + result.accepted, malformed + result.malformed
         launched.notes.append(f"pushed {log.path}: {accepted} accepted, {malformed} malformed")
+
+
+def _replay_checkins(
+    spec: LaunchMonitor, root: Path, client: OpsMonitorClient, launched: LaunchedMonitor
+) -> None:
+    """Declare the repository's cron monitors, watched since the history begins, replay the
+    history's check-ins and evaluate, as if the monitor had been watching the Workers."""
+    if spec.checkin_history is None:
+        return
+    path = root / spec.checkin_history
+    try:
+        history = cron_monitors.History.load(path)
+    except cron_monitors.HistoryError as error:
+        raise LaunchError(str(error)) from None
+    now = datetime.now(UTC)
+    found = cron_monitors.triggers(root)
+    synced = cron_monitors.sync(found, client, since=lambda slug: history.since(slug, now))
+    sent = cron_monitors.replay(history, client, now)
+    client.evaluate_monitors()
+    declared = sum(1 for item in synced if item.slug is not None)
+    launched.notes.append(
+        f"declared {declared} cron monitor(s) from the Wrangler configs and replayed "
+        f"{sent} check-in(s) of {spec.checkin_history}"
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

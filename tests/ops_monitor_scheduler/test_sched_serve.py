@@ -42,14 +42,23 @@ def test_served_app_catches_up_and_reports_it_on_cron_scans_and_metrics(tmp_path
 
         full = wait_for(full_done)  # a fresh database: one catch-up full scan at start
         scans = http.get("/api/ops/scans").json()
-        metrics = http.get("/metrics").text
+        # The run is counted once the scan's record is written and its check-in (as the cron
+        # monitor ops-monitor-full) recorded, a moment after the record is visible.
+        completed = 'ops_monitor_scheduler_runs_total{outcome="completed",schedule="full"}'
+
+        def counted() -> str:
+            text = http.get("/metrics").text
+            return text if completed in text else ""
+
+        metrics = wait_for(counted)
         with OpsMonitorClient(server.url) as client:
             crons = client.cron_status()
 
     assert [(scan["scope"], scan["trigger"]) for scan in scans] == [("full", "full")]
     assert full["last_scan_id"] == scans[0]["id"]
     assert full["late"] is False
-    assert 'ops_monitor_scheduler_runs_total{outcome="completed",schedule="full"}' in metrics
+    assert completed in metrics
+    assert 'ops_monitor_cron_monitor_state{monitor="ops-monitor-full",state="ok"} 1.0' in metrics
     # the catch-up full scan counts for incremental too, and no incremental tick has come since
     assert {cron.name: cron.late for cron in crons} == {"full": False, "incremental": False}
     assert next(cron for cron in crons if cron.name == "full").last_outcome == "completed"

@@ -19,6 +19,7 @@ BLOCKERS = {
     "typescript-jsx",
     "scheduled-handler-parses",
     "monitor-binding",
+    "cron-monitoring",  # the orchestrator's crons never check in: its handler does not parse
 }
 
 
@@ -40,3 +41,9 @@ def test_demo_fails_on_exactly_the_planted_blockers(
     evidence = monitor["gates"][0]["evidence"]
     assert "ran full scan" in evidence
     assert "pushed logs/apps.jsonl" in evidence
+    summary = monitor["gates"][0]["summary"]
+    assert "orchestrator '0 2 * * *'" in summary
+    assert "orchestrator '0 */4 * * *'" in summary
+    assert "specialist-notifier" not in summary  # its crons check in on time
+    assert "monitor `orchestrator-0-2-x-x-x` is missed" in evidence
+    assert "ok   specialist-notifier '*/30 * * * *'" in evidence
