@@ -35,6 +35,7 @@ from ops_monitor.api.session import (
 )
 from ops_monitor.console.charts import chart
 from ops_monitor.models import IssueNotFoundError, IssueSeverity
+from ops_monitor.monitors.service import CronMonitors
 from ops_monitor.oncall.service import OnCallService
 from ops_monitor.views.issue_history import IssueSort, IssueState
 from ops_monitor.views.log_query import LogQuery, QueryError
@@ -290,7 +291,13 @@ async def scans_page(
 async def cron_page(request: Request, session: PageSession) -> Response:
     view, history = get_cron_view(request), get_history(request)
     status = await run_in_threadpool(view.status, history)
-    return render(request, "cron.html", session, status=status)
+    cron_monitors = getattr(request.app.state, "monitors", None)
+    monitors = (
+        await run_in_threadpool(cron_monitors.monitors)
+        if isinstance(cron_monitors, CronMonitors)
+        else None
+    )
+    return render(request, "cron.html", session, status=status, monitors=monitors)
 
 
 @router.get("/alerts")

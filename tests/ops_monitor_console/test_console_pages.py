@@ -231,3 +231,17 @@ def test_live_endpoints_need_a_session(tmp_path: Path) -> None:
 
     assert tail.status_code == 401
     assert refused.value.response.status_code == 403
+
+
+def test_the_cron_page_lists_the_cron_monitors_with_their_state(tmp_path: Path) -> None:
+    with served_monitor(f"sqlite:///{tmp_path / 'ops.db'}") as monitor:
+        browser = httpx.Client(base_url=monitor.url)
+        before = browser.get("/cron").text
+        monitor.client.check_in("nightly-report", "error", monitor_config={"schedule": "0 2 * * *"})
+        after = browser.get("/cron").text
+
+    assert "No cron monitors yet" in before
+    row = re.search(r"<tr><td>nightly-report.*?</tr>", after, re.S)
+    assert row is not None
+    assert '<span class="state error">error</span>' in row.group(0)
+    assert "error 1" in row.group(0)
