@@ -214,8 +214,11 @@ def test_a_cold_run_over_many_files_uses_worker_processes_and_agrees(
     monkeypatch.setenv("READINESS_JOBS", "1")
     serial = _cold_analysis(root, "db-ops-access")
 
-    # `workers` counts the distinct processes, other than this one, whose results came back.
-    assert (parallel.workers, serial.workers) == (2, 0)
+    # `workers` counts the distinct processes, other than this one, whose results came back. Which
+    # of the two pool processes takes the chunks is the scheduler's business (a fast one may take
+    # them all), so the proof is that the work left this process, and never for more than 2.
+    assert 1 <= parallel.workers <= 2
+    assert serial.workers == 0
     assert (parallel.analysed, serial.analysed) == (count, count)
     assert parallel.findings == serial.findings
     assert len(parallel.findings) == len(range(0, count, 3))
