@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.pool import StaticPool
 
@@ -22,6 +22,7 @@ from ops_monitor.monitors.metrics import MonitorMetrics
 from ops_monitor.monitors.schedule import CronSchedule
 from ops_monitor.monitors.service import CronMonitors
 from ops_monitor.monitors.views import StateChange
+from ops_monitor.ports import ScanService
 from ops_monitor.scheduling.schedules import Schedule, parse_schedules
 from ops_monitor.store import Store
 
@@ -30,23 +31,6 @@ SELF_MARGIN = timedelta(minutes=10)
 SELF_MAX_RUNTIME = timedelta(hours=2)
 
 log = logging.getLogger("ops_monitor.monitors")
-
-
-class ScanService(Protocol):
-    """What the scheduler calls on its service (see `ops_monitor.scheduler`)."""
-
-    def run_scan(
-        self, scope: Scope, filters: ScanFilters | None = None, *, trigger: str = "manual"
-    ) -> ScanResult: ...
-
-    def running_scan_id(self) -> int | None: ...
-
-    def last_scan(
-        self,
-        scope: Scope | None = None,
-        trigger: str | None = None,
-        status: ScanStatus | None = None,
-    ) -> ScanResult | None: ...
 
 
 def utc_now() -> datetime:
