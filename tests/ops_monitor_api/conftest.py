@@ -16,17 +16,7 @@ from ops_monitor.api.deps import get_service
 from ops_monitor.config import Settings
 
 from .doubles import RecordingService
-from .live_monitor import postgres_schema
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A SQLite file, and a fresh PostgreSQL schema: the live tests run on both."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ops.db'}"
-    else:
-        with postgres_schema() as url:
-            yield url
+from .live_monitor import db_url  # noqa: F401 - a fixture: pytest finds it by name
 
 
 @dataclass

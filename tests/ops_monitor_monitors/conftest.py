@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ops_monitor_api.live_monitor import db_url  # noqa: F401 - a fixture: pytest finds it by name
 from prometheus_client import CollectorRegistry
 
 from ops_monitor.models import Issue, IssueStatus

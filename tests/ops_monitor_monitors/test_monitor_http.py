@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from ops_monitor_api.live_monitor import postgres_schema
 from ops_monitor_api.live_server import LiveServer, live_server
 from websockets.sync.client import connect
 
@@ -22,15 +21,6 @@ from ops_monitor.config import Settings
 
 TOKEN = "s3cret"
 HOURLY = {"schedule": "0 * * * *", "checkin_margin": 5, "max_runtime": 30}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ops.db'}"
-    else:
-        with postgres_schema() as url:
-            yield url
 
 
 @dataclass
